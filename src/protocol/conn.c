@@ -1,0 +1,833 @@
+/*
+ * The request lifecycle of a connection: unique ids, the pending table,
+ * synchronous send-and-wait, background requests, interrupts and abort.
+ * Follows Linux fs/fuse/dev.c (fuse_simple_request, fuse_request_queue_
+ * background, flush_bg_queue, request_wait_answer, fuse_abort_conn).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "conn_i.h"
+
+/* Linux's FUSE_DEFAULT_MAX_BACKGROUND / FUSE_DEFAULT_CONGESTION_THRESHOLD. */
+#define FC_DEFAULT_MAX_BACKGROUND 12
+#define FC_DEFAULT_CONGESTION_THRESHOLD 9
+/* Requests kept for reuse, so a round trip allocates nothing. */
+#define FC_REQ_CACHE 64
+#define FC_HASH_INITIAL 64
+
+void fc_conn_log(struct fc_conn *c, enum fc_log_level level, const char *msg)
+{
+	if (c->plat->log)
+		c->plat->log(c->plat->ctx, level, msg);
+}
+
+/* ---- pending table ------------------------------------------------------- */
+
+static unsigned hash_unique(const struct fc_conn *c, uint64_t unique)
+{
+	/* Ordinary uniques step by 2; bit 63 marks a resend. */
+	return (unsigned)((unique ^ (unique >> 32)) >> 1) & c->hash_mask;
+}
+
+static void pending_grow(struct fc_conn *c)
+{
+	unsigned nsize = (c->hash_mask + 1) * 2;
+	struct fc_req **nh = c->plat->alloc(c->plat->ctx, nsize * sizeof(*nh));
+	unsigned i;
+
+	/* Growing is an optimisation: on allocation failure chains get longer. */
+	if (!nh)
+		return;
+	memset(nh, 0, nsize * sizeof(*nh));
+	for (i = 0; i <= c->hash_mask; i++) {
+		struct fc_req *r = c->hash[i], *next;
+
+		for (; r; r = next) {
+			unsigned h = (unsigned)((r->unique ^ (r->unique >> 32)) >> 1) & (nsize - 1);
+
+			next = r->hnext;
+			r->hnext = nh[h];
+			nh[h] = r;
+		}
+	}
+	c->plat->free(c->plat->ctx, c->hash);
+	c->hash = nh;
+	c->hash_mask = nsize - 1;
+}
+
+static void pending_insert(struct fc_conn *c, struct fc_req *r)
+{
+	unsigned h;
+
+	if (c->npending > c->hash_mask)
+		pending_grow(c);
+	h = hash_unique(c, r->unique);
+	r->hnext = c->hash[h];
+	c->hash[h] = r;
+	c->npending++;
+}
+
+struct fc_req *fc_pending_find(struct fc_conn *c, uint64_t unique)
+{
+	struct fc_req *r;
+
+	for (r = c->hash[hash_unique(c, unique)]; r; r = r->hnext)
+		if (r->unique == unique)
+			return r;
+	return NULL;
+}
+
+/* Remove the request answering @unique from the table (lock held). */
+struct fc_req *fc_pending_take(struct fc_conn *c, uint64_t unique)
+{
+	struct fc_req **pp = &c->hash[hash_unique(c, unique)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		struct fc_req *r = *pp;
+
+		if (r->unique == unique) {
+			*pp = r->hnext;
+			r->hnext = NULL;
+			c->npending--;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* ---- request objects ----------------------------------------------------- */
+
+static struct fc_req *req_alloc(struct fc_conn *c, struct fc_args *args)
+{
+	struct fc_req *r = c->free_reqs;
+
+	if (r) {
+		c->free_reqs = r->qnext;
+		c->nfree--;
+	} else {
+		r = c->plat->alloc(c->plat->ctx, sizeof(*r));
+		if (!r)
+			return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->args = args;
+	r->lnext = c->live;
+	if (c->live)
+		c->live->lprev = r;
+	c->live = r;
+	return r;
+}
+
+static void live_unlink(struct fc_conn *c, struct fc_req *r)
+{
+	if (r->lprev)
+		r->lprev->lnext = r->lnext;
+	else if (c->live == r)
+		c->live = r->lnext;
+	if (r->lnext)
+		r->lnext->lprev = r->lprev;
+	r->lprev = r->lnext = NULL;
+}
+
+/* Give a finished request back (lock held). */
+static void req_release(struct fc_conn *c, struct fc_req *r)
+{
+	if (c->nfree < FC_REQ_CACHE) {
+		r->qnext = c->free_reqs;
+		c->free_reqs = r;
+		c->nfree++;
+	} else {
+		c->plat->free(c->plat->ctx, r);
+	}
+}
+
+/* A synchronous request is done: its waiter takes the result (lock held). */
+static void req_done_locked(struct fc_conn *c, struct fc_req *r, int error)
+{
+	r->error = error;
+	r->state = FC_REQ_DONE;
+	live_unlink(c, r);
+	c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+}
+
+static uint64_t next_unique(struct fc_conn *c)
+{
+	/* dev.c fuse_get_unique_locked: step 2, the low bit is for INTERRUPT. */
+	c->reqctr += 2;
+	return c->reqctr;
+}
+
+/* ---- waiting --------------------------------------------------------------- */
+
+/*
+ * Wait for the state to change (lock held).  With a polled transport the
+ * host has no receiver thread: run it here.  Returns 0 to re-check, or
+ * -EDEADLK when nothing can ever arrive, or the transport's error.
+ */
+static int conn_wait(struct fc_conn *c, const char *what)
+{
+	int n;
+
+	if (!c->tp->ops->poll) {
+		c->plat->cond_wait(c->plat->ctx, c->waitq, c->lock, what);
+		return 0;
+	}
+	fc_unlock(c);
+	n = c->tp->ops->poll(c->tp, 1);
+	fc_lock(c);
+	if (n > 0)
+		return 0;
+	return n == 0 ? -EDEADLK : n;
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+static int send_message(struct fc_conn *c, const struct fc_args *a,
+			uint64_t unique)
+{
+	struct fc_in_header h;
+	struct fc_iov iov[1 + 4];
+	struct fc_send_info info;
+	unsigned i, n = 1;
+	uint32_t len = sizeof(h);
+
+	for (i = 0; i < a->in_numargs; i++) {
+		if (a->in[i].size) {
+			iov[n].base = a->in[i].value;
+			iov[n].len = a->in[i].size;
+			n++;
+		}
+		len += a->in[i].size;
+	}
+	memset(&h, 0, sizeof(h));
+	h.len = len;
+	h.opcode = a->opcode;
+	h.unique = unique;
+	h.nodeid = a->nodeid;
+	if (!(a->flags & FC_ARGS_NOCREDS)) {
+		h.uid = a->creds.uid;
+		h.gid = a->creds.gid;
+		h.pid = a->creds.pid;
+	}
+	iov[0].base = &h;
+	iov[0].len = sizeof(h);
+
+	info.opcode = a->opcode;
+	info.unique = unique;
+	info.noreply = !!(a->flags & FC_ARGS_NOREPLY);
+	info.reply_max = sizeof(struct fc_out_header);
+	for (i = 0; i < a->out_numargs; i++)
+		info.reply_max += a->out[i].size;
+	return c->tp->ops->send(c->tp, iov, n, &info);
+}
+
+int fc_send_interrupt(struct fc_conn *c, uint64_t unique)
+{
+	struct fc_interrupt_in in = { .unique = unique };
+	struct fc_args a;
+
+	/* dev.c fuse_read_interrupt: unique | 1, nodeid 0, no credentials. */
+	memset(&a, 0, sizeof(a));
+	a.opcode = FC_INTERRUPT;
+	a.flags = FC_ARGS_NOCREDS | FC_ARGS_NOREPLY;
+	a.in_numargs = 1;
+	a.in[0].value = &in;
+	a.in[0].size = sizeof(in);
+	fc_lock(c);
+	c->stats.interrupts++;
+	c->stats.requests++;
+	fc_unlock(c);
+	return send_message(c, &a, unique | 1);
+}
+
+/*
+ * Send a request that is in the pending table (no lock held).  On failure
+ * it is completed with the error, unless a reply already took it.
+ */
+static void send_req(struct fc_conn *c, struct fc_req *r)
+{
+	uint64_t unique = r->unique;
+	int noreply = !!(r->args->flags & FC_ARGS_NOREPLY);
+	int err, interrupt;
+
+	err = send_message(c, r->args, unique);
+	fc_lock(c);
+	if (err) {
+		struct fc_req *t = noreply ? r : fc_pending_take(c, unique);
+
+		if (t) {
+			t->state = FC_REQ_COMPLETING;
+			fc_unlock(c);
+			fc_req_finish(c, t, err);
+			return;
+		}
+		fc_unlock(c);
+		return;
+	}
+	if (noreply) {
+		fc_unlock(c);
+		fc_req_finish(c, r, 0);
+		return;
+	}
+	/* An interrupt that came before the daemon had the request goes now. */
+	interrupt = r->state == FC_REQ_SENT && r->interrupted &&
+		    !c->no_interrupt && !c->tp->no_interrupt;
+	fc_unlock(c);
+	if (interrupt)
+		fc_send_interrupt(c, unique);
+}
+
+/* Give @r its unique and put it in the pending table (lock held). */
+static void dispatch_locked(struct fc_conn *c, struct fc_req *r)
+{
+	r->unique = next_unique(c);
+	r->state = FC_REQ_SENT;
+	if (!(r->args->flags & FC_ARGS_NOREPLY))
+		pending_insert(c, r);
+	else
+		r->state = FC_REQ_COMPLETING;
+	c->stats.requests++;
+}
+
+/*
+ * Move background requests into flight while below max_background
+ * (dev.c flush_bg_queue).  Returns the list to send, linked by qnext.
+ */
+static struct fc_req *flush_bg_locked(struct fc_conn *c)
+{
+	struct fc_req *head = NULL, **tail = &head;
+
+	while (c->bg_head && c->active_background < c->info.max_background) {
+		struct fc_req *r = c->bg_head;
+
+		c->bg_head = r->qnext;
+		if (!c->bg_head)
+			c->bg_tail = NULL;
+		r->qnext = NULL;
+		c->active_background++;
+		dispatch_locked(c, r);
+		*tail = r;
+		tail = &r->qnext;
+	}
+	return head;
+}
+
+static void send_list(struct fc_conn *c, struct fc_req *list)
+{
+	while (list) {
+		struct fc_req *next = list->qnext;
+
+		list->qnext = NULL;
+		send_req(c, list);
+		list = next;
+	}
+}
+
+/*
+ * Complete a request that is out of the pending table (state COMPLETING),
+ * no lock held.  A waiter is woken; a background request's end runs here
+ * and frees its slot for the next queued one.
+ */
+void fc_req_finish(struct fc_conn *c, struct fc_req *r, int error)
+{
+	struct fc_req *more;
+	fc_end_fn end;
+	void *ctx;
+
+	fc_lock(c);
+	if (!r->background) {
+		req_done_locked(c, r, error);
+		fc_unlock(c);
+		return;
+	}
+	live_unlink(c, r);
+	c->num_background--;
+	if (r->state != FC_REQ_WAITING)
+		c->active_background--;
+	end = r->end;
+	ctx = r->end_ctx;
+	more = c->state == FC_CONN_ABORTED ? NULL : flush_bg_locked(c);
+	c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+	fc_unlock(c);
+
+	end(c, r->args, error, ctx);
+	fc_lock(c);
+	req_release(c, r);
+	fc_unlock(c);
+	send_list(c, more);
+}
+
+/* Common checks before a request may be made (lock held). */
+static int conn_usable(const struct fc_conn *c)
+{
+	switch (c->state) {
+	case FC_CONN_ABORTED:
+		return -ENOTCONN;
+	case FC_CONN_FAILED:
+		return -ECONNREFUSED;
+	case FC_CONN_NEW:
+		/* INIT has to be sent first (fc_conn_init). */
+		return -ENOTCONN;
+	default:
+		return 0;
+	}
+}
+
+int fc_conn_send(struct fc_conn *c, struct fc_args *a)
+{
+	struct fc_req *r;
+	int err;
+
+	fc_lock(c);
+	err = conn_usable(c);
+	if (err)
+		goto out_unlock;
+	r = req_alloc(c, a);
+	if (!r) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	/* dev.c fuse_block_alloc: nothing but forced requests before INIT is done. */
+	while (r->state == FC_REQ_WAITING && c->state == FC_CONN_INIT_SENT &&
+	       !(a->flags & FC_ARGS_FORCE)) {
+		err = conn_wait(c, "init");
+		if (err)
+			break;
+	}
+	if (r->state == FC_REQ_DONE) {
+		err = r->error; /* interrupted fatally while waiting */
+		goto out_release;
+	}
+	if (!err)
+		err = conn_usable(c);
+	if (!err && fc_opcode_caches_nosys(a->opcode) &&
+	    fc_conn_nosys(c, a->opcode))
+		err = -ENOSYS;
+	if (err) {
+		live_unlink(c, r);
+		goto out_release;
+	}
+	if (c->state == FC_CONN_READY)
+		fc_adjust_compat(c, a);
+	dispatch_locked(c, r);
+	fc_unlock(c);
+
+	send_req(c, r);
+
+	fc_lock(c);
+	while (r->state != FC_REQ_DONE) {
+		if (r->state == FC_REQ_COMPLETING) {
+			/* Another thread is copying the reply in. */
+			c->plat->cond_wait(c->plat->ctx, c->waitq, c->lock, "reply");
+			continue;
+		}
+		err = conn_wait(c, "reply");
+		if (err && r->state == FC_REQ_SENT) {
+			/* Nothing will ever answer: give the request up. */
+			fc_pending_take(c, r->unique);
+			req_done_locked(c, r, err);
+		}
+	}
+	err = r->error;
+	if (err >= 0)
+		err = (int)a->out_len;
+out_release:
+	req_release(c, r);
+out_unlock:
+	fc_unlock(c);
+	return err;
+}
+
+int fc_conn_send_bg(struct fc_conn *c, struct fc_args *a, fc_end_fn end,
+		    void *ctx)
+{
+	struct fc_req *r, *list;
+	int err;
+
+	fc_lock(c);
+	for (;;) {
+		err = conn_usable(c);
+		if (err || (a->flags & FC_ARGS_FORCE))
+			break;
+		/* dev.c fuse_get_req: wait for INIT and for a background slot. */
+		if (c->state == FC_CONN_INIT_SENT)
+			err = conn_wait(c, "init");
+		else if (c->num_background >= c->info.max_background)
+			err = conn_wait(c, "background");
+		else
+			break;
+		if (err)
+			break;
+	}
+	if (!err && fc_opcode_caches_nosys(a->opcode) &&
+	    fc_conn_nosys(c, a->opcode))
+		err = -ENOSYS;
+	if (err)
+		goto out_unlock;
+	r = req_alloc(c, a);
+	if (!r) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	if (c->state == FC_CONN_READY)
+		fc_adjust_compat(c, a);
+	r->background = 1;
+	r->end = end;
+	r->end_ctx = ctx;
+	c->num_background++;
+	c->stats.background++;
+	if (c->bg_tail)
+		c->bg_tail->qnext = r;
+	else
+		c->bg_head = r;
+	c->bg_tail = r;
+	list = flush_bg_locked(c);
+	fc_unlock(c);
+	send_list(c, list);
+	return 0;
+out_unlock:
+	fc_unlock(c);
+	return err;
+}
+
+void fc_conn_interrupt(struct fc_conn *c, const void *task, int fatal)
+{
+	int again = 1;
+
+	while (again) {
+		struct fc_req *r;
+		uint64_t unique = 0;
+
+		again = 0;
+		fc_lock(c);
+		for (r = c->live; r; r = r->lnext) {
+			if (r->background || r->args->task != task || !task ||
+			    r->interrupted)
+				continue;
+			if (r->state == FC_REQ_WAITING) {
+				if (fatal && !(r->args->flags & FC_ARGS_FORCE))
+					req_done_locked(c, r, -EINTR);
+				else
+					r->interrupted = 1;
+				again = 1;
+				break;
+			}
+			if (r->state == FC_REQ_SENT) {
+				/* dev.c request_wait_answer: FR_INTERRUPTED is set once. */
+				r->interrupted = 1;
+				if (!c->no_interrupt && !c->tp->no_interrupt)
+					unique = r->unique;
+				again = 1;
+				break;
+			}
+		}
+		fc_unlock(c);
+		if (unique)
+			fc_send_interrupt(c, unique);
+	}
+}
+
+void fc_conn_resend(struct fc_conn *c)
+{
+	struct fc_req *r, *list = NULL;
+
+	/*
+	 * dev.c fuse_resend: every request the daemon holds goes out again
+	 * with FUSE_UNIQUE_RESEND set; its reply must carry that unique.
+	 */
+	fc_lock(c);
+	for (r = c->live; r; r = r->lnext) {
+		if (r->state != FC_REQ_SENT || (r->unique & FC_UNIQUE_RESEND))
+			continue;
+		fc_pending_take(c, r->unique);
+		r->unique |= FC_UNIQUE_RESEND;
+		pending_insert(c, r);
+		r->qnext = list;
+		list = r;
+	}
+	fc_unlock(c);
+	for (r = list; r; r = list) {
+		list = r->qnext;
+		r->qnext = NULL;
+		send_req(c, r);
+	}
+}
+
+void fc_conn_abort(struct fc_conn *c)
+{
+	struct fc_req *r, *next, *list = NULL;
+
+	fc_lock(c);
+	if (c->state == FC_CONN_ABORTED) {
+		fc_unlock(c);
+		return;
+	}
+	c->state = FC_CONN_ABORTED;
+	for (r = c->live; r; r = next) {
+		next = r->lnext;
+		if (r->state == FC_REQ_COMPLETING)
+			continue; /* its deliverer finishes it */
+		if (r->state == FC_REQ_SENT)
+			fc_pending_take(c, r->unique);
+		if (!r->background) {
+			req_done_locked(c, r, -ENOTCONN);
+			continue;
+		}
+		/* Background: the end callbacks run without the lock. */
+		if (r->state == FC_REQ_SENT)
+			r->state = FC_REQ_COMPLETING;
+		r->qnext = list;
+		list = r;
+	}
+	c->bg_head = c->bg_tail = NULL;
+	c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+	fc_unlock(c);
+	fc_conn_log(c, FC_LOG_INFO, "connection aborted");
+
+	for (r = list; r; r = next) {
+		next = r->qnext;
+		r->qnext = NULL;
+		fc_req_finish(c, r, -ENOTCONN);
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+void fc_conn_config_default(struct fc_conn_config *cfg,
+			    const struct fc_platform *plat,
+			    struct fc_transport *t)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->version = FC_CONN_CONFIG_VERSION;
+	cfg->plat = plat;
+	cfg->transport = t;
+	fc_init_profile_default(&cfg->init, t ? t->kind : FC_TRANSPORT_FUSE_DEV);
+}
+
+static void conn_free_objects(struct fc_conn *c)
+{
+	const struct fc_platform *p = c->plat;
+
+	while (c->free_reqs) {
+		struct fc_req *r = c->free_reqs;
+
+		c->free_reqs = r->qnext;
+		p->free(p->ctx, r);
+	}
+	p->free(p->ctx, c->hash);
+	if (c->waitq)
+		p->cond_free(p->ctx, c->waitq);
+	if (c->lock)
+		p->mutex_free(p->ctx, c->lock);
+	p->free(p->ctx, c);
+}
+
+int fc_conn_new(const struct fc_conn_config *cfg, struct fc_conn **out)
+{
+	const struct fc_platform *p;
+	struct fc_conn *c;
+
+	*out = NULL;
+	if (!cfg || cfg->version != FC_CONN_CONFIG_VERSION || !cfg->plat ||
+	    cfg->plat->version != FC_PLATFORM_VERSION || !cfg->transport ||
+	    !cfg->transport->ops ||
+	    cfg->transport->ops->version != FC_TRANSPORT_VERSION) {
+		if (cfg && cfg->transport && cfg->transport->ops)
+			cfg->transport->ops->destroy(cfg->transport);
+		return -EINVAL;
+	}
+	p = cfg->plat;
+	c = p->alloc(p->ctx, sizeof(*c));
+	if (!c)
+		goto nomem;
+	memset(c, 0, sizeof(*c));
+	c->plat = p;
+	c->tp = cfg->transport;
+	c->lock = p->mutex_new(p->ctx);
+	c->waitq = p->cond_new(p->ctx);
+	c->hash = p->alloc(p->ctx, FC_HASH_INITIAL * sizeof(*c->hash));
+	if (!c->lock || !c->waitq || !c->hash) {
+		conn_free_objects(c);
+		goto nomem;
+	}
+	memset(c->hash, 0, FC_HASH_INITIAL * sizeof(*c->hash));
+	c->hash_mask = FC_HASH_INITIAL - 1;
+	c->profile = cfg->init;
+	c->notify = cfg->notify;
+	c->notify_ctx = cfg->notify_ctx;
+	c->info.max_background = FC_DEFAULT_MAX_BACKGROUND;
+	c->info.congestion_threshold = FC_DEFAULT_CONGESTION_THRESHOLD;
+	c->state = FC_CONN_NEW;
+	if (c->tp->ops->attach)
+		c->tp->ops->attach(c->tp, c);
+	*out = c;
+	return 0;
+nomem:
+	cfg->transport->ops->destroy(cfg->transport);
+	return -ENOMEM;
+}
+
+void fc_conn_free(struct fc_conn *c)
+{
+	if (!c)
+		return;
+	fc_conn_abort(c);
+	if (c->tp->ops->attach)
+		c->tp->ops->attach(c->tp, NULL);
+	c->tp->ops->destroy(c->tp);
+	conn_free_objects(c);
+}
+
+int fc_conn_init_start(struct fc_conn *c)
+{
+	int err;
+
+	fc_lock(c);
+	if (c->state != FC_CONN_NEW) {
+		fc_unlock(c);
+		return -EALREADY;
+	}
+	c->state = FC_CONN_INIT_SENT;
+	fc_init_fill_request(c);
+	fc_unlock(c);
+	err = fc_conn_send_bg(c, &c->init_args, fc_init_reply_end, NULL);
+	if (err) {
+		fc_lock(c);
+		if (c->state == FC_CONN_INIT_SENT)
+			c->state = FC_CONN_FAILED;
+		c->init_error = err;
+		c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+		fc_unlock(c);
+	}
+	return err;
+}
+
+int fc_conn_init(struct fc_conn *c)
+{
+	int err = 0;
+
+	if (fc_conn_state(c) == FC_CONN_NEW) {
+		err = fc_conn_init_start(c);
+		if (err)
+			return err;
+	}
+	fc_lock(c);
+	while (c->state == FC_CONN_INIT_SENT) {
+		err = conn_wait(c, "init");
+		if (err)
+			break;
+	}
+	if (c->state == FC_CONN_READY)
+		err = 0;
+	else if (c->state == FC_CONN_FAILED)
+		err = c->init_error ? c->init_error : -ECONNREFUSED;
+	else if (c->state == FC_CONN_ABORTED)
+		err = -ENOTCONN;
+	fc_unlock(c);
+	return err;
+}
+
+int fc_conn_destroy_request(struct fc_conn *c)
+{
+	struct fc_args a;
+
+	if (fc_conn_state(c) != FC_CONN_READY)
+		return -ENOTCONN;
+	/* inode.c fuse_send_destroy: forced, without credentials. */
+	memset(&a, 0, sizeof(a));
+	a.opcode = FC_DESTROY;
+	a.flags = FC_ARGS_FORCE | FC_ARGS_NOCREDS;
+	return fc_conn_send(c, &a);
+}
+
+enum fc_conn_state fc_conn_state(struct fc_conn *c)
+{
+	enum fc_conn_state s;
+
+	fc_lock(c);
+	s = c->state;
+	fc_unlock(c);
+	return s;
+}
+
+const struct fc_conn_info *fc_conn_info(const struct fc_conn *c)
+{
+	return &c->info;
+}
+
+/* ---- ENOSYS cache, statistics, accessors --------------------------------- */
+
+int fc_opcode_caches_nosys(uint32_t opcode)
+{
+	switch (opcode) {
+	case FC_OPEN: case FC_OPENDIR: case FC_FLUSH: case FC_FSYNC:
+	case FC_FSYNCDIR: case FC_SETXATTR: case FC_GETXATTR:
+	case FC_LISTXATTR: case FC_REMOVEXATTR: case FC_ACCESS:
+	case FC_CREATE: case FC_TMPFILE: case FC_LINK: case FC_RENAME2:
+	case FC_BMAP: case FC_POLL: case FC_FALLOCATE: case FC_LSEEK:
+	case FC_COPY_FILE_RANGE: case FC_COPY_FILE_RANGE_64: case FC_STATX:
+	case FC_SYNCFS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int fc_conn_nosys(const struct fc_conn *c, uint32_t opcode)
+{
+	if (opcode >= 64 * FC_NOSYS_WORDS)
+		return 0;
+	return !!(c->nosys[opcode / 64] & (1ULL << (opcode % 64)));
+}
+
+void fc_conn_set_nosys(struct fc_conn *c, uint32_t opcode, int on)
+{
+	fc_lock(c);
+	fc_nosys_set_locked(c, opcode, on);
+	fc_unlock(c);
+}
+
+void fc_conn_stats(struct fc_conn *c, struct fc_conn_stats *out)
+{
+	fc_lock(c);
+	*out = c->stats;
+	fc_unlock(c);
+}
+
+void fc_conn_count_bad_content(struct fc_conn *c)
+{
+	fc_lock(c);
+	c->stats.bad_content++;
+	fc_unlock(c);
+}
+
+unsigned fc_conn_num_background(struct fc_conn *c)
+{
+	unsigned n;
+
+	fc_lock(c);
+	n = c->num_background;
+	fc_unlock(c);
+	return n;
+}
+
+int fc_conn_congested(struct fc_conn *c)
+{
+	int r;
+
+	fc_lock(c);
+	r = c->num_background >= c->info.congestion_threshold;
+	fc_unlock(c);
+	return r;
+}
+
+const struct fc_platform *fc_conn_platform(const struct fc_conn *c)
+{
+	return c->plat;
+}
+
+struct fc_transport *fc_conn_transport(const struct fc_conn *c)
+{
+	return c->tp;
+}
