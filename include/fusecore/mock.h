@@ -23,8 +23,11 @@
  * answered -ENOSYS (requests that take no reply are only counted).
  *
  * Lifetime: the mock does not own the transport (the connection does, once
- * given it).  Free the connection first, then the mock.  Everything the
- * mock returns (expectations, recorded requests) lives until fc_mock_free().
+ * given it).  Free the connection first, then the mock.  In threaded mode
+ * stop the daemon thread before freeing the connection (fc_mock_disconnect(),
+ * then join it): freeing the connection destroys the transport the thread
+ * reads from.  Everything the mock returns (expectations, recorded
+ * requests) lives until fc_mock_free().
  */
 #ifndef FUSECORE_MOCK_H
 #define FUSECORE_MOCK_H
@@ -177,6 +180,12 @@ int fc_mock_release(struct fc_mock_exp *exp);
 /** Number of requests @exp has matched so far. */
 unsigned fc_mock_exp_used(struct fc_mock_exp *exp);
 
+/**
+ * Number of requests of @exp whose answer has been carried out (written,
+ * or deliberately not written); held answers count once released.
+ */
+unsigned fc_mock_exp_answered(struct fc_mock_exp *exp);
+
 /** Number of answers held on @exp, not released yet. */
 unsigned fc_mock_exp_held(struct fc_mock_exp *exp);
 
@@ -232,6 +241,12 @@ int fc_mock_wait_used(struct fc_mock_exp *exp, unsigned n);
 
 /** As fc_mock_wait_recorded(), until @n answers are held on @exp. */
 int fc_mock_wait_held(struct fc_mock_exp *exp, unsigned n);
+
+/**
+ * As fc_mock_wait_recorded(), until @exp has answered @n requests, so that
+ * whatever the connection did with the answers has happened.
+ */
+int fc_mock_wait_answered(struct fc_mock_exp *exp, unsigned n);
 
 /* ---- Writing raw messages ------------------------------------------------ */
 

@@ -47,6 +47,8 @@ struct fc_mock_exp {
 	void *pred_ctx;
 	unsigned times;
 	unsigned used;
+	/* Requests whose answer has been carried out (written or skipped). */
+	unsigned answered;
 
 	enum mock_action action;
 	void *payload;
@@ -100,28 +102,29 @@ static void mock_wake(struct fc_mock *m)
 }
 
 /*
- * Make room for @need elements of @elem bytes in *@arr (capacity *@cap).
- * The platform has no realloc, so grow by doubling with copy.
+ * Make room for @need elements of @elem bytes in @arr (capacity *@cap).
+ * The platform has no realloc, so grow by doubling with copy.  Returns the
+ * array to use from now on, or NULL if out of memory (@arr is then left
+ * as it was).
  */
-static int mock_grow(struct fc_mock *m, void **arr, unsigned *cap,
-		     size_t elem, unsigned need)
+static void *mock_grow(struct fc_mock *m, void *arr, unsigned *cap,
+		       size_t elem, unsigned need)
 {
 	unsigned ncap = *cap ? *cap : 8;
 	void *narr;
 
 	if (need <= *cap)
-		return 0;
+		return arr;
 	while (ncap < need)
 		ncap *= 2;
 	narr = m->plat->alloc(m->plat->ctx, (size_t)ncap * elem);
 	if (!narr)
-		return -ENOMEM;
-	if (*arr)
-		memcpy(narr, *arr, (size_t)*cap * elem);
-	m->plat->free(m->plat->ctx, *arr);
-	*arr = narr;
+		return NULL;
+	if (arr)
+		memcpy(narr, arr, (size_t)*cap * elem);
+	m->plat->free(m->plat->ctx, arr);
 	*cap = ncap;
-	return 0;
+	return narr;
 }
 
 /* Requests the kernel side never waits an answer for. */
@@ -135,15 +138,19 @@ static int opcode_takes_no_reply(uint32_t opcode)
 static void mock_note_result(struct fc_mock_exp *exp, int result)
 {
 	struct fc_mock *m;
+	int *results;
 
 	if (!exp)
 		return;
 	m = exp->mock;
 	mock_lock(m);
 	/* On ENOMEM the result is lost; the count then shows it. */
-	if (mock_grow(m, (void **)&exp->results, &exp->results_cap,
-		      sizeof(int), exp->nresults + 1) == 0)
+	results = mock_grow(m, exp->results, &exp->results_cap, sizeof(int),
+			    exp->nresults + 1);
+	if (results) {
+		exp->results = results;
 		exp->results[exp->nresults++] = result;
+	}
 	mock_unlock(m);
 }
 
@@ -361,6 +368,16 @@ unsigned fc_mock_exp_used(struct fc_mock_exp *exp)
 	return n;
 }
 
+unsigned fc_mock_exp_answered(struct fc_mock_exp *exp)
+{
+	unsigned n;
+
+	mock_lock(exp->mock);
+	n = exp->answered;
+	mock_unlock(exp->mock);
+	return n;
+}
+
 unsigned fc_mock_exp_held(struct fc_mock_exp *exp)
 {
 	unsigned n;
@@ -444,6 +461,19 @@ static int mock_answer(struct fc_mock *m, struct fc_mock_exp *exp,
 	return 0;
 }
 
+/* Answer, then let fc_mock_wait_answered() waiters know. */
+static int mock_answer_counted(struct fc_mock *m, struct fc_mock_exp *exp,
+			       const struct fc_mock_req *r)
+{
+	int result = mock_answer(m, exp, r);
+
+	mock_lock(m);
+	exp->answered++;
+	mock_wake(m);
+	mock_unlock(m);
+	return result;
+}
+
 static int mock_matches(const struct fc_mock_exp *exp,
 			const struct fc_mock_req *r)
 {
@@ -474,7 +504,7 @@ int fc_mock_release(struct fc_mock_exp *exp)
 	mock_wake(m);
 	mock_unlock(m);
 
-	return mock_answer(m, exp, r);
+	return mock_answer_counted(m, exp, r);
 }
 
 /*
@@ -535,8 +565,8 @@ static int mock_read(struct fc_mock *m, int block, struct mock_req **out)
 int fc_mock_step(struct fc_mock *m, int block)
 {
 	struct fc_mock_exp *exp;
-	struct mock_req *req;
-	const struct fc_mock_req *r;
+	struct mock_req *req, **rec;
+	const struct fc_mock_req *r, **held;
 	int err;
 
 	if (!m->transport)
@@ -554,13 +584,13 @@ int fc_mock_step(struct fc_mock *m, int block)
 	r = &req->pub;
 
 	mock_lock(m);
-	err = mock_grow(m, (void **)&m->rec, &m->rec_cap, sizeof(m->rec[0]),
-			m->nrec + 1);
-	if (err) {
+	rec = mock_grow(m, m->rec, &m->rec_cap, sizeof(m->rec[0]), m->nrec + 1);
+	if (!rec) {
 		mock_unlock(m);
 		m->plat->free(m->plat->ctx, req);
-		return err;
+		return -ENOMEM;
 	}
+	m->rec = rec;
 	req->pub.index = m->nrec;
 	m->rec[m->nrec++] = req;
 
@@ -583,9 +613,10 @@ int fc_mock_step(struct fc_mock *m, int block)
 	exp->used++;
 	exp->last = r;
 	if (exp->hold) {
-		err = mock_grow(m, (void **)&exp->held, &exp->held_cap,
-				sizeof(exp->held[0]), exp->nheld + 1);
-		if (!err) {
+		held = mock_grow(m, exp->held, &exp->held_cap,
+				 sizeof(exp->held[0]), exp->nheld + 1);
+		if (held) {
+			exp->held = held;
 			exp->held[exp->nheld++] = r;
 			mock_wake(m);
 			mock_unlock(m);
@@ -596,7 +627,7 @@ int fc_mock_step(struct fc_mock *m, int block)
 	mock_wake(m);
 	mock_unlock(m);
 
-	mock_answer(m, exp, r);
+	mock_answer_counted(m, exp, r);
 	return 1;
 }
 
@@ -622,7 +653,7 @@ unsigned fc_mock_serve(struct fc_mock *m)
 	return handled;
 }
 
-enum mock_wait_kind { WAIT_RECORDED, WAIT_USED, WAIT_HELD };
+enum mock_wait_kind { WAIT_RECORDED, WAIT_USED, WAIT_HELD, WAIT_ANSWERED };
 
 /* Has the awaited count been reached?  Called with the lock held. */
 static int mock_wait_done(struct fc_mock *m, struct fc_mock_exp *exp,
@@ -635,6 +666,8 @@ static int mock_wait_done(struct fc_mock *m, struct fc_mock_exp *exp,
 		return exp->used >= n;
 	case WAIT_HELD:
 		return exp->nheld >= n;
+	case WAIT_ANSWERED:
+		return exp->answered >= n;
 	}
 	return 1;
 }
@@ -689,6 +722,11 @@ int fc_mock_wait_used(struct fc_mock_exp *exp, unsigned n)
 int fc_mock_wait_held(struct fc_mock_exp *exp, unsigned n)
 {
 	return mock_wait(exp->mock, exp, WAIT_HELD, n);
+}
+
+int fc_mock_wait_answered(struct fc_mock_exp *exp, unsigned n)
+{
+	return mock_wait(exp->mock, exp, WAIT_ANSWERED, n);
 }
 
 /* ---- Writing raw messages ------------------------------------------------ */
@@ -813,8 +851,11 @@ struct fc_mock_exp *fc_mock_expect_init(struct fc_mock *m,
 	struct fc_mock_exp *exp = fc_mock_expect(m, FC_INIT,
 						 FC_MOCK_ANY_NODEID);
 
-	if (exp && fc_mock_exp_reply(exp, reply, sizeof(*reply)) != 0)
+	if (exp && fc_mock_exp_reply(exp, reply, sizeof(*reply)) != 0) {
+		/* Retire it, so that INIT is not answered with nothing. */
+		fc_mock_exp_times(exp, 0);
 		return NULL;
+	}
 	return exp;
 }
 

@@ -1,0 +1,122 @@
+/*
+ * Internal view of the FUSE client (fusecore/ops.h), shared by inode.c
+ * (client, node table, forgets, attributes), dir.c (entries and
+ * directories), file.c (open files and I/O), lock.c and xattr.c.
+ */
+#ifndef FUSECORE_CLIENT_I_H
+#define FUSECORE_CLIENT_I_H
+
+#include "fusecore/ops.h"
+#include "conn_i.h"
+
+/* Linux's PAGE_SIZE: requests are split and READLINK bounded in pages. */
+#define FC_PAGE_SIZE 4096u
+
+struct fc_node {
+	uint64_t nodeid;
+	uint64_t generation;
+	uint64_t nlookup;        /* lookups the daemon counts for us */
+	unsigned refcount;       /* VFS references (dentries, open files) */
+	int stale;               /* nodeid reused with another generation/type */
+	struct fc_attr attr;
+	uint64_t attr_deadline;  /* platform-clock ns */
+	uint64_t attr_version;   /* bumped on every attribute change */
+	uint64_t wb_err_seq;     /* writeback error sequence (errseq_t) */
+	void *priv;
+	struct fc_node *hnext;   /* node table chain */
+};
+
+struct fc_open_ctx {
+	struct fc_node *node;    /* pinned (a reference) */
+	uint64_t fh;
+	uint32_t sent_flags;     /* as OPEN/CREATE carried them */
+	uint32_t file_flags;     /* Linux's f_flags after open */
+	uint32_t fopen_flags;    /* FOPEN_* as honoured */
+	int is_dir;
+	int no_open;             /* opened without a request: no RELEASE */
+	int flock_used;          /* RELEASE carries FLOCK_UNLOCK */
+	struct fc_caller caller; /* credentials at open */
+	uint64_t generation;     /* node generation at open */
+	uint64_t wb_err_cursor;  /* writeback error seen at open */
+	void *priv;
+	/* RELEASE is sent in the background from here. */
+	struct fc_release_in release_in;
+	struct fc_args release_args;
+	struct fc_client *cl;
+};
+
+/* A queued FORGET (Linux's fuse_forget_link). */
+struct fc_forget {
+	uint64_t nodeid;
+	uint64_t nlookup;
+};
+
+struct fc_client {
+	struct fc_conn *conn;
+	const struct fc_platform *plat;
+	struct fc_mutex *lock;   /* node table, refcounts, forget queue */
+	struct fc_client_config cfg;
+	struct fc_node *root;
+	struct fc_node **table;
+	unsigned table_mask;
+	unsigned nnodes;
+	struct fc_forget *forgets;
+	unsigned nforgets, forgets_cap;
+	uint64_t flock_owner_ctr; /* distinct flock owner ids per open file */
+};
+
+static inline void fc_client_lock(struct fc_client *cl)
+{
+	cl->plat->mutex_lock(cl->plat->ctx, cl->lock);
+}
+
+static inline void fc_client_unlock(struct fc_client *cl)
+{
+	cl->plat->mutex_unlock(cl->plat->ctx, cl->lock);
+}
+
+static inline const struct fc_conn_info *fc_cl_info(const struct fc_client *cl)
+{
+	return fc_conn_info(cl->conn);
+}
+
+static inline int fc_cl_has(const struct fc_client *cl, uint64_t flag)
+{
+	return !!(fc_cl_info(cl)->flags & flag);
+}
+
+/* Start a request for @nodeid on behalf of @who (NULL: no credentials). */
+void fc_args_init(struct fc_args *a, uint32_t opcode, uint64_t nodeid,
+		  const struct fc_caller *who);
+
+/* Send queued forgets, then @a synchronously (fc_conn_send). */
+int fc_cl_send(struct fc_client *cl, struct fc_args *a);
+
+/* Absolute deadline from a (sec, nsec) timeout (fuse_time_to_jiffies). */
+uint64_t fc_deadline(const struct fc_client *cl, uint64_t sec, uint32_t nsec);
+
+/* fuse_invalid_attr: a known file type and a size that fits off_t. */
+int fc_attr_ok(const struct fc_attr *attr);
+
+/*
+ * Take an entry reply (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK, CREATE,
+ * READDIRPLUS): validate it, find or make the node, count the lookup and
+ * fill @out.  @want_type is the S_IFMT the operation created (0: any).
+ * Returns 0, -ENOENT for a negative entry (nodeid 0, with the entry
+ * deadline set), or -EIO (counted) for a reply that cannot be used.
+ */
+int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
+		  uint32_t want_type, int allow_negative, struct fc_entry *out);
+
+/* Refresh the node's attributes from a reply (fuse_change_attributes). */
+void fc_node_update_attr(struct fc_client *cl, struct fc_node *n,
+			 const struct fc_attr *attr, uint64_t valid,
+			 uint32_t valid_nsec);
+
+/* A reply that breaks the protocol: counted, -EIO. */
+int fc_cl_bad_reply(struct fc_client *cl);
+
+/* The name length check every name-taking call makes first. */
+int fc_check_name(const struct fc_client *cl, size_t namelen);
+
+#endif /* FUSECORE_CLIENT_I_H */

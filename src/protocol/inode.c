@@ -1,0 +1,742 @@
+/*
+ * The FUSE client: lifecycle, the node table and lookup counting, the
+ * forget queue, and attributes (fs/fuse/inode.c fuse_iget,
+ * fuse_change_attributes, fuse_evict_inode; dir.c fuse_do_getattr,
+ * fuse_do_setattr; dev.c fuse_queue_forget, fuse_read_batch_forget).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "client_i.h"
+
+#define FC_TABLE_INITIAL 256
+#define FC_NSEC_MAX 999999999u
+/* Linux's LLONG_MAX bound on a size (fuse_invalid_attr). */
+#define FC_SIZE_MAX ((uint64_t)INT64_MAX)
+#define FC_DEFAULT_ROOT_MODE (FC_S_IFDIR | 0755)
+
+/* ---- small helpers shared by the client files ----------------------------- */
+
+void fc_args_init(struct fc_args *a, uint32_t opcode, uint64_t nodeid,
+		  const struct fc_caller *who)
+{
+	memset(a, 0, sizeof(*a));
+	a->opcode = opcode;
+	a->nodeid = nodeid;
+	if (who) {
+		a->creds.uid = who->uid;
+		a->creds.gid = who->gid;
+		a->creds.pid = who->pid;
+		a->task = who->task;
+	} else {
+		a->flags = FC_ARGS_NOCREDS;
+	}
+}
+
+int fc_cl_send(struct fc_client *cl, struct fc_args *a)
+{
+	fc_client_flush_forgets(cl);
+	return fc_conn_send(cl->conn, a);
+}
+
+uint64_t fc_deadline(const struct fc_client *cl, uint64_t sec, uint32_t nsec)
+{
+	uint64_t now, ns;
+
+	/* 0/0 means "already expired" (fuse_time_to_jiffies). */
+	if (!sec && !nsec)
+		return 0;
+	if (nsec > FC_NSEC_MAX)
+		nsec = FC_NSEC_MAX;
+	now = cl->plat->now_ns(cl->plat->ctx);
+	if (sec > (UINT64_MAX - now - nsec) / 1000000000u)
+		return UINT64_MAX;
+	ns = sec * 1000000000u + nsec;
+	return now + ns;
+}
+
+int fc_attr_ok(const struct fc_attr *attr)
+{
+	switch (attr->mode & FC_S_IFMT) {
+	case FC_S_IFREG: case FC_S_IFDIR: case FC_S_IFLNK: case FC_S_IFCHR:
+	case FC_S_IFBLK: case FC_S_IFIFO: case FC_S_IFSOCK:
+		return attr->size <= FC_SIZE_MAX;
+	default:
+		return 0;
+	}
+}
+
+int fc_cl_bad_reply(struct fc_client *cl)
+{
+	fc_conn_count_bad_content(cl->conn);
+	return -EIO;
+}
+
+int fc_check_name(const struct fc_client *cl, size_t namelen)
+{
+	/* fuse_lookup_name: too long a name never reaches the daemon. */
+	return namelen > fc_cl_info(cl)->name_max ? -ENAMETOOLONG : 0;
+}
+
+/* ---- node table ------------------------------------------------------------ */
+
+static unsigned node_hash(const struct fc_client *cl, uint64_t nodeid)
+{
+	/* Nodeids are often pointers (libfuse): mix the high and low bits. */
+	uint64_t h = nodeid * 0x9e3779b97f4a7c15ULL;
+
+	return (unsigned)(h >> 32) & cl->table_mask;
+}
+
+static struct fc_node *table_find(struct fc_client *cl, uint64_t nodeid)
+{
+	struct fc_node *n;
+
+	for (n = cl->table[node_hash(cl, nodeid)]; n; n = n->hnext)
+		if (n->nodeid == nodeid)
+			return n;
+	return NULL;
+}
+
+static void table_grow(struct fc_client *cl)
+{
+	unsigned nsize = (cl->table_mask + 1) * 2, i;
+	struct fc_node **nt = cl->plat->alloc(cl->plat->ctx, nsize * sizeof(*nt));
+	struct fc_node **old = cl->table;
+	unsigned old_size = cl->table_mask + 1;
+
+	if (!nt)
+		return; /* longer chains, still correct */
+	memset(nt, 0, nsize * sizeof(*nt));
+	cl->table = nt;
+	cl->table_mask = nsize - 1;
+	for (i = 0; i < old_size; i++) {
+		struct fc_node *n = old[i], *next;
+
+		for (; n; n = next) {
+			unsigned h = node_hash(cl, n->nodeid);
+
+			next = n->hnext;
+			n->hnext = nt[h];
+			nt[h] = n;
+		}
+	}
+	cl->plat->free(cl->plat->ctx, old);
+}
+
+static void table_insert(struct fc_client *cl, struct fc_node *n)
+{
+	unsigned h;
+
+	if (cl->nnodes > cl->table_mask)
+		table_grow(cl);
+	h = node_hash(cl, n->nodeid);
+	n->hnext = cl->table[h];
+	cl->table[h] = n;
+	cl->nnodes++;
+}
+
+static void table_remove(struct fc_client *cl, struct fc_node *n)
+{
+	struct fc_node **pp = &cl->table[node_hash(cl, n->nodeid)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == n) {
+			*pp = n->hnext;
+			n->hnext = NULL;
+			cl->nnodes--;
+			return;
+		}
+	}
+}
+
+/*
+ * The nodeid came back with another generation or type (fuse_stale_inode):
+ * every later use of this node fails, and a fresh node may take the nodeid.
+ * The stale node keeps its lookup count, returned by FORGET when it goes.
+ */
+static void node_make_stale(struct fc_client *cl, struct fc_node *n)
+{
+	if (n->stale)
+		return;
+	n->stale = 1;
+	if (n != cl->root) /* the root is marked but kept (fuse_iget) */
+		table_remove(cl, n);
+}
+
+static struct fc_node *node_new(struct fc_client *cl, uint64_t nodeid,
+				uint64_t generation)
+{
+	struct fc_node *n = cl->plat->alloc(cl->plat->ctx, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->nodeid = nodeid;
+	n->generation = generation;
+	n->refcount = 1;
+	return n;
+}
+
+/* Queue a FORGET (lock held); on allocation failure send it alone later. */
+static void queue_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup)
+{
+	if (cl->nforgets == cl->forgets_cap) {
+		unsigned ncap = cl->forgets_cap ? cl->forgets_cap * 2 : 16;
+		struct fc_forget *nf = cl->plat->alloc(cl->plat->ctx,
+						       ncap * sizeof(*nf));
+
+		if (!nf) {
+			/*
+			 * Linux allocates the forget link with the inode so a
+			 * FORGET can never be lost; without memory here the
+			 * lookup count stays with the daemon until unmount.
+			 */
+			fc_conn_log(cl->conn, FC_LOG_WARN, "FORGET dropped: out of memory");
+			return;
+		}
+		if (cl->nforgets)
+			memcpy(nf, cl->forgets, cl->nforgets * sizeof(*nf));
+		cl->plat->free(cl->plat->ctx, cl->forgets);
+		cl->forgets = nf;
+		cl->forgets_cap = ncap;
+	}
+	cl->forgets[cl->nforgets].nodeid = nodeid;
+	cl->forgets[cl->nforgets].nlookup = nlookup;
+	cl->nforgets++;
+}
+
+static void send_forget_one(struct fc_client *cl, const struct fc_forget *f)
+{
+	struct fc_forget_in in = { .nlookup = f->nlookup };
+	struct fc_args a;
+
+	fc_args_init(&a, FC_FORGET, f->nodeid, NULL);
+	a.flags |= FC_ARGS_FORCE | FC_ARGS_NOREPLY;
+	a.in_numargs = 1;
+	a.in[0].value = &in;
+	a.in[0].size = sizeof(in);
+	fc_conn_send(cl->conn, &a);
+}
+
+static void send_forget_batch(struct fc_client *cl, struct fc_forget *f,
+			      unsigned count)
+{
+	struct fc_batch_forget_in in = { .count = count };
+	struct fc_args a;
+
+	/* struct fc_forget has the layout of struct fc_forget_one. */
+	fc_args_init(&a, FC_BATCH_FORGET, 0, NULL);
+	a.flags |= FC_ARGS_FORCE | FC_ARGS_NOREPLY;
+	a.in_numargs = 2;
+	a.in[0].value = &in;
+	a.in[0].size = sizeof(in);
+	a.in[1].value = f;
+	a.in[1].size = count * (uint32_t)sizeof(struct fc_forget_one);
+	fc_conn_send(cl->conn, &a);
+}
+
+_Static_assert(sizeof(struct fc_forget) == sizeof(struct fc_forget_one),
+	       "fc_forget doubles as fc_forget_one");
+
+void fc_client_flush_forgets(struct fc_client *cl)
+{
+	const struct fc_conn_info *ci = fc_cl_info(cl);
+	struct fc_forget *list;
+	unsigned n, i, per_batch;
+	int batch;
+
+	fc_client_lock(cl);
+	n = cl->nforgets;
+	list = cl->forgets;
+	if (!n) {
+		fc_client_unlock(cl);
+		return;
+	}
+	cl->forgets = NULL;
+	cl->nforgets = cl->forgets_cap = 0;
+	fc_client_unlock(cl);
+
+	/*
+	 * BATCH_FORGET from minor 16 and for two or more; virtio-fs only ever
+	 * sends single FORGETs on its hiprio queue (virtio_fs_send_forget).
+	 */
+	batch = ci->minor >= 16 && n >= 2 &&
+		fc_conn_transport(cl->conn)->kind != FC_TRANSPORT_VIRTIO_FS;
+	per_batch = (ci->max_write - (uint32_t)sizeof(struct fc_batch_forget_in)) /
+		    (uint32_t)sizeof(struct fc_forget_one);
+	for (i = 0; i < n;) {
+		unsigned left = n - i;
+
+		if (batch && left >= 2) {
+			unsigned k = left < per_batch ? left : per_batch;
+
+			send_forget_batch(cl, list + i, k);
+			i += k;
+		} else {
+			send_forget_one(cl, list + i);
+			i++;
+		}
+	}
+	cl->plat->free(cl->plat->ctx, list);
+}
+
+/* ---- client lifecycle ------------------------------------------------------- */
+
+void fc_client_config_default(struct fc_client_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->version = FC_CLIENT_CONFIG_VERSION;
+	cfg->root_mode = FC_DEFAULT_ROOT_MODE;
+	cfg->forget_on_unmount = 1;
+}
+
+int fc_client_new(struct fc_conn *conn, const struct fc_client_config *cfg,
+		  struct fc_client **out)
+{
+	const struct fc_platform *p = fc_conn_platform(conn);
+	struct fc_client_config def;
+	struct fc_client *cl;
+
+	*out = NULL;
+	if (!cfg) {
+		fc_client_config_default(&def);
+		cfg = &def;
+	}
+	if (cfg->version != FC_CLIENT_CONFIG_VERSION)
+		return -EINVAL;
+	if (fc_conn_state(conn) != FC_CONN_READY)
+		return -ENOTCONN;
+	cl = p->alloc(p->ctx, sizeof(*cl));
+	if (!cl)
+		return -ENOMEM;
+	memset(cl, 0, sizeof(*cl));
+	cl->conn = conn;
+	cl->plat = p;
+	cl->cfg = *cfg;
+	cl->lock = p->mutex_new(p->ctx);
+	cl->table = p->alloc(p->ctx, FC_TABLE_INITIAL * sizeof(*cl->table));
+	/* fuse_get_root_inode: nodeid 1, generation 0, mode from rootmode. */
+	cl->root = node_new(cl, FC_ROOT_ID, 0);
+	if (!cl->lock || !cl->table || !cl->root) {
+		if (cl->lock)
+			p->mutex_free(p->ctx, cl->lock);
+		p->free(p->ctx, cl->table);
+		p->free(p->ctx, cl->root);
+		p->free(p->ctx, cl);
+		return -ENOMEM;
+	}
+	memset(cl->table, 0, FC_TABLE_INITIAL * sizeof(*cl->table));
+	cl->table_mask = FC_TABLE_INITIAL - 1;
+	cl->root->attr.mode = cfg->root_mode;
+	cl->root->attr.ino = FC_ROOT_ID;
+	cl->root->attr.nlink = 2;
+	table_insert(cl, cl->root);
+	*out = cl;
+	return 0;
+}
+
+void fc_client_free(struct fc_client *cl)
+{
+	unsigned i;
+
+	if (!cl)
+		return;
+	fc_client_lock(cl);
+	for (i = 0; i <= cl->table_mask; i++) {
+		struct fc_node *n = cl->table[i], *next;
+
+		for (; n; n = next) {
+			next = n->hnext;
+			if (cl->cfg.forget_on_unmount && n->nlookup)
+				queue_forget(cl, n->nodeid, n->nlookup);
+			cl->plat->free(cl->plat->ctx, n);
+		}
+	}
+	cl->plat->free(cl->plat->ctx, cl->table);
+	cl->table = NULL;
+	fc_client_unlock(cl);
+	fc_client_flush_forgets(cl);
+	cl->plat->free(cl->plat->ctx, cl->forgets);
+	cl->plat->mutex_free(cl->plat->ctx, cl->lock);
+	cl->plat->free(cl->plat->ctx, cl);
+}
+
+struct fc_conn *fc_client_conn(const struct fc_client *cl)
+{
+	return cl->conn;
+}
+
+struct fc_node *fc_client_root(const struct fc_client *cl)
+{
+	return cl->root;
+}
+
+unsigned fc_client_nnodes(struct fc_client *cl)
+{
+	unsigned n;
+
+	fc_client_lock(cl);
+	n = cl->nnodes;
+	fc_client_unlock(cl);
+	return n;
+}
+
+/* ---- node references ---------------------------------------------------------- */
+
+void fc_node_get(struct fc_client *cl, struct fc_node *n)
+{
+	fc_client_lock(cl);
+	n->refcount++;
+	fc_client_unlock(cl);
+}
+
+void fc_node_put(struct fc_client *cl, struct fc_node *n)
+{
+	if (!n)
+		return;
+	fc_client_lock(cl);
+	if (--n->refcount || n == cl->root) {
+		fc_client_unlock(cl);
+		return;
+	}
+	/* fuse_evict_inode: the whole lookup count goes back in one FORGET. */
+	if (!n->stale)
+		table_remove(cl, n);
+	if (n->nlookup)
+		queue_forget(cl, n->nodeid, n->nlookup);
+	fc_client_unlock(cl);
+	cl->plat->free(cl->plat->ctx, n);
+}
+
+struct fc_node *fc_node_find(struct fc_client *cl, uint64_t nodeid)
+{
+	struct fc_node *n;
+
+	fc_client_lock(cl);
+	n = table_find(cl, nodeid);
+	if (n)
+		n->refcount++;
+	fc_client_unlock(cl);
+	return n;
+}
+
+uint64_t fc_node_id(const struct fc_node *n) { return n->nodeid; }
+uint64_t fc_node_generation(const struct fc_node *n) { return n->generation; }
+uint64_t fc_node_nlookup(const struct fc_node *n) { return n->nlookup; }
+int fc_node_is_stale(const struct fc_node *n) { return n->stale; }
+const struct fc_attr *fc_node_attr(const struct fc_node *n) { return &n->attr; }
+uint64_t fc_node_attr_deadline(const struct fc_node *n) { return n->attr_deadline; }
+void *fc_node_private(const struct fc_node *n) { return n->priv; }
+void fc_node_set_private(struct fc_node *n, void *p) { n->priv = p; }
+
+void fc_node_invalidate_attr(struct fc_client *cl, struct fc_node *n)
+{
+	fc_client_lock(cl);
+	n->attr_deadline = 0;
+	fc_client_unlock(cl);
+}
+
+/* ---- entries and attributes ------------------------------------------------ */
+
+static void attr_clamp(struct fc_attr *a)
+{
+	/* fuse_change_attributes_common clamps nanoseconds. */
+	if (a->atimensec > FC_NSEC_MAX)
+		a->atimensec = FC_NSEC_MAX;
+	if (a->mtimensec > FC_NSEC_MAX)
+		a->mtimensec = FC_NSEC_MAX;
+	if (a->ctimensec > FC_NSEC_MAX)
+		a->ctimensec = FC_NSEC_MAX;
+}
+
+/* Lock held. */
+static void update_attr_locked(struct fc_client *cl, struct fc_node *n,
+			       const struct fc_attr *attr, uint64_t deadline)
+{
+	n->attr = *attr;
+	attr_clamp(&n->attr);
+	n->attr_deadline = deadline;
+	n->attr_version++;
+	(void)cl;
+}
+
+void fc_node_update_attr(struct fc_client *cl, struct fc_node *n,
+			 const struct fc_attr *attr, uint64_t valid,
+			 uint32_t valid_nsec)
+{
+	uint64_t deadline = fc_deadline(cl, valid, valid_nsec);
+
+	fc_client_lock(cl);
+	update_attr_locked(cl, n, attr, deadline);
+	fc_client_unlock(cl);
+}
+
+int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
+		  uint32_t want_type, int allow_negative, struct fc_entry *out)
+{
+	struct fc_attr attr = eo->attr;
+	uint64_t generation = eo->generation;
+	uint64_t attr_deadline;
+	struct fc_node *n;
+
+	memset(out, 0, sizeof(*out));
+	if (eo->nodeid == 0) {
+		/* A zero nodeid: a negative entry cached for entry_valid (fuse_lookup). */
+		if (!allow_negative)
+			return fc_cl_bad_reply(cl);
+		out->entry_deadline = fc_deadline(cl, eo->entry_valid,
+						  eo->entry_valid_nsec);
+		return -ENOENT;
+	}
+	/* A child never is the root (fuse_lookup, invalid_nodeid). */
+	if (eo->nodeid == FC_ROOT_ID || !fc_attr_ok(&attr))
+		return fc_cl_bad_reply(cl);
+	if (want_type && (attr.mode & FC_S_IFMT) != want_type)
+		return fc_cl_bad_reply(cl);
+
+	out->entry_deadline = fc_deadline(cl, eo->entry_valid,
+					  eo->entry_valid_nsec);
+	attr_deadline = fc_deadline(cl, eo->attr_valid, eo->attr_valid_nsec);
+	out->attr_deadline = attr_deadline;
+
+	fc_client_lock(cl);
+	n = table_find(cl, eo->nodeid);
+	if (n && (n->generation != generation ||
+		  (n->attr.mode & FC_S_IFMT) != (attr.mode & FC_S_IFMT))) {
+		node_make_stale(cl, n);
+		n = NULL;
+	}
+	if (n) {
+		n->refcount++;
+	} else {
+		n = node_new(cl, eo->nodeid, generation);
+		if (!n) {
+			fc_client_unlock(cl);
+			/* fuse_lookup_name: an entry we cannot keep is forgotten at once. */
+			struct fc_forget f = { eo->nodeid, 1 };
+
+			send_forget_one(cl, &f);
+			return -ENOMEM;
+		}
+		table_insert(cl, n);
+	}
+	n->nlookup++;
+	update_attr_locked(cl, n, &attr, attr_deadline);
+	fc_client_unlock(cl);
+	out->node = n;
+	return 0;
+}
+
+/* Take a GETATTR/SETATTR reply (fuse_do_getattr, fuse_do_setattr). */
+static int take_attr_out(struct fc_client *cl, struct fc_node *n,
+			 const struct fc_attr_out *ao, struct fc_attr *out)
+{
+	if (!fc_attr_ok(&ao->attr))
+		return fc_cl_bad_reply(cl);
+	fc_client_lock(cl);
+	if ((ao->attr.mode & FC_S_IFMT) != (n->attr.mode & FC_S_IFMT)) {
+		/* The type changed under us: the inode is bad from now on. */
+		node_make_stale(cl, n);
+		fc_client_unlock(cl);
+		return fc_cl_bad_reply(cl);
+	}
+	update_attr_locked(cl, n, &ao->attr,
+			   fc_deadline(cl, ao->attr_valid, ao->attr_valid_nsec));
+	if (out)
+		*out = n->attr;
+	fc_client_unlock(cl);
+	return 0;
+}
+
+int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
+	       struct fc_node *node, struct fc_open_ctx *of, int force,
+	       struct fc_attr *out)
+{
+	struct fc_getattr_in in;
+	struct fc_attr_out ao;
+	struct fc_args a;
+	int err;
+
+	if (node->stale)
+		return -ESTALE;
+	if (!force) {
+		uint64_t now = cl->plat->now_ns(cl->plat->ctx);
+
+		fc_client_lock(cl);
+		if (now < node->attr_deadline) {
+			*out = node->attr;
+			fc_client_unlock(cl);
+			return 0;
+		}
+		fc_client_unlock(cl);
+	}
+	memset(&in, 0, sizeof(in));
+	if (of) {
+		in.getattr_flags = FC_GETATTR_FH;
+		in.fh = of->fh;
+	}
+	fc_args_init(&a, FC_GETATTR, node->nodeid, who);
+	a.in_numargs = 1;
+	a.in[0].value = &in;
+	a.in[0].size = sizeof(in);
+	a.out_numargs = 1;
+	a.out[0].value = &ao;
+	a.out[0].size = sizeof(ao);
+	memset(&ao, 0, sizeof(ao));
+	err = fc_cl_send(cl, &a);
+	if (err < 0)
+		return err;
+	return take_attr_out(cl, node, &ao, out);
+}
+
+int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
+	       struct fc_node *node, struct fc_open_ctx *of,
+	       const struct fc_setattr_in *sin, struct fc_attr *out)
+{
+	struct fc_setattr_in in = *sin;
+	struct fc_attr_out ao;
+	struct fc_args a;
+	int err;
+
+	if (node->stale)
+		return -ESTALE;
+	if (of) {
+		in.valid |= FC_FATTR_FH;
+		in.fh = of->fh;
+	}
+	if (in.valid & FC_FATTR_SIZE) {
+		/* fuse_do_setattr: truncation carries the caller's lock owner. */
+		in.valid |= FC_FATTR_LOCKOWNER;
+		in.lock_owner = who ? who->lock_owner : 0;
+	}
+	fc_args_init(&a, FC_SETATTR, node->nodeid, who);
+	a.in_numargs = 1;
+	a.in[0].value = &in;
+	a.in[0].size = sizeof(in);
+	a.out_numargs = 1;
+	a.out[0].value = &ao;
+	a.out[0].size = sizeof(ao);
+	memset(&ao, 0, sizeof(ao));
+	err = fc_cl_send(cl, &a);
+	if (err < 0)
+		return err;
+	return take_attr_out(cl, node, &ao, out);
+}
+
+/* Fill the basic statx fields from attributes (the GETATTR fallback). */
+static void statx_from_attr(struct fc_statx *sx, const struct fc_attr *at)
+{
+	memset(sx, 0, sizeof(*sx));
+	sx->mask = 0x7ff; /* STATX_BASIC_STATS */
+	sx->blksize = at->blksize;
+	sx->nlink = at->nlink;
+	sx->uid = at->uid;
+	sx->gid = at->gid;
+	sx->mode = (uint16_t)at->mode;
+	sx->ino = at->ino;
+	sx->size = at->size;
+	sx->blocks = at->blocks;
+	sx->atime.tv_sec = (int64_t)at->atime;
+	sx->atime.tv_nsec = at->atimensec;
+	sx->mtime.tv_sec = (int64_t)at->mtime;
+	sx->mtime.tv_nsec = at->mtimensec;
+	sx->ctime.tv_sec = (int64_t)at->ctime;
+	sx->ctime.tv_nsec = at->ctimensec;
+	sx->rdev_major = at->rdev >> 8;
+	sx->rdev_minor = at->rdev & 0xff;
+}
+
+int fc_statx(struct fc_client *cl, const struct fc_caller *who,
+	     struct fc_node *node, struct fc_open_ctx *of, uint32_t sx_flags,
+	     uint32_t sx_mask, struct fc_statx *out)
+{
+	struct fc_statx_in in;
+	struct fc_statx_out so;
+	struct fc_attr attr;
+	struct fc_args a;
+	int err;
+
+	if (node->stale)
+		return -ESTALE;
+	if (fc_cl_info(cl)->minor >= 41 && !fc_conn_nosys(cl->conn, FC_STATX)) {
+		memset(&in, 0, sizeof(in));
+		if (of) {
+			in.getattr_flags = FC_GETATTR_FH;
+			in.fh = of->fh;
+		}
+		in.sx_flags = sx_flags;
+		in.sx_mask = sx_mask;
+		fc_args_init(&a, FC_STATX, node->nodeid, who);
+		a.in_numargs = 1;
+		a.in[0].value = &in;
+		a.in[0].size = sizeof(in);
+		a.out_numargs = 1;
+		a.out[0].value = &so;
+		a.out[0].size = sizeof(so);
+		memset(&so, 0, sizeof(so));
+		err = fc_cl_send(cl, &a);
+		if (err != -ENOSYS) {
+			if (err < 0)
+				return err;
+			/* fuse_do_statx: the type must be valid and unchanged. */
+			memset(&attr, 0, sizeof(attr));
+			attr.mode = so.stat.mode;
+			attr.size = so.stat.size;
+			if (!fc_attr_ok(&attr) ||
+			    ((node->attr.mode ^ attr.mode) & FC_S_IFMT)) {
+				fc_client_lock(cl);
+				node_make_stale(cl, node);
+				fc_client_unlock(cl);
+				return fc_cl_bad_reply(cl);
+			}
+			*out = so.stat;
+			return 0;
+		}
+	}
+	/* No STATX (fuse_update_get_attr retries as GETATTR). */
+	err = fc_getattr(cl, who, node, of, 1, &attr);
+	if (err)
+		return err;
+	statx_from_attr(out, &attr);
+	return 0;
+}
+
+int fc_statfs(struct fc_client *cl, const struct fc_caller *who,
+	      struct fc_node *node, struct fc_kstatfs *out)
+{
+	struct fc_statfs_out so;
+	struct fc_args a;
+	int err;
+
+	if (node->stale)
+		return -ESTALE;
+	fc_args_init(&a, FC_STATFS, node->nodeid, who);
+	a.out_numargs = 1;
+	a.out[0].value = &so;
+	a.out[0].size = sizeof(so);
+	memset(&so, 0, sizeof(so));
+	err = fc_cl_send(cl, &a);
+	if (err < 0)
+		return err;
+	*out = so.st;
+	return 0;
+}
+
+int fc_access(struct fc_client *cl, const struct fc_caller *who,
+	      struct fc_node *node, uint32_t mask)
+{
+	struct fc_access_in in = { .mask = mask };
+	struct fc_args a;
+	int err;
+
+	if (node->stale)
+		return -ESTALE;
+	fc_args_init(&a, FC_ACCESS, node->nodeid, who);
+	a.in_numargs = 1;
+	a.in[0].value = &in;
+	a.in[0].size = sizeof(in);
+	err = fc_cl_send(cl, &a);
+	/* fuse_access: a daemon without ACCESS lets everything through. */
+	return err == -ENOSYS ? 0 : (err < 0 ? err : 0);
+}
