@@ -202,6 +202,12 @@ struct fc_conn_config {
 	void *notify_ctx;
 };
 
+/**
+ * Set (or with @fn NULL, clear) the notification handler after creation,
+ * for the layer above (a VFS) that exists only once the connection does.
+ */
+void fc_conn_set_notify(struct fc_conn *c, fc_notify_fn fn, void *ctx);
+
 /** Fill @cfg with defaults for @plat and @t (profile of @t's kind). */
 void fc_conn_config_default(struct fc_conn_config *cfg,
 			    const struct fc_platform *plat,

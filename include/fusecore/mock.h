@@ -145,7 +145,8 @@ void fc_mock_exp_match(struct fc_mock_exp *exp, fc_mock_pred_fn pred,
 
 /**
  * Answer with success and a copy of @payload (@len bytes, may be 0).
- * Returns 0, or -ENOMEM (the answer is then left unchanged).
+ * Returns 0, -ENOMEM (the answer is then left unchanged) or -EINVAL
+ * if @exp is NULL.
  */
 int fc_mock_exp_reply(struct fc_mock_exp *exp, const void *payload,
 		      size_t len);

@@ -72,6 +72,8 @@ static int notify_size_ok(const struct fc_conn *c, uint32_t code,
 int fc_notify_dispatch(struct fc_conn *c, uint32_t code, const void *payload,
 		       size_t len)
 {
+	fc_notify_fn fn;
+	void *ctx;
 	int err;
 
 	fc_lock(c);
@@ -81,12 +83,22 @@ int fc_notify_dispatch(struct fc_conn *c, uint32_t code, const void *payload,
 		return err;
 	}
 	c->stats.notifications++;
+	fn = c->notify;
+	ctx = c->notify_ctx;
 	fc_unlock(c);
 	if (code == FC_NOTIFY_RESEND) {
 		fc_conn_resend(c);
 		return 0;
 	}
-	if (!c->notify)
+	if (!fn)
 		return -ENOSYS;
-	return c->notify(c->notify_ctx, code, payload, len);
+	return fn(ctx, code, payload, len);
+}
+
+void fc_conn_set_notify(struct fc_conn *c, fc_notify_fn fn, void *ctx)
+{
+	fc_lock(c);
+	c->notify = fn;
+	c->notify_ctx = ctx;
+	fc_unlock(c);
 }
