@@ -125,6 +125,9 @@ struct fc_args;
 typedef void (*fc_end_fn)(struct fc_conn *conn, struct fc_args *args,
 			  int error, void *ctx);
 
+/** Input pieces a request may have (RENAME2: body, old name + NUL, new name + NUL). */
+#define FC_ARGS_MAX_IN 5
+
 /** One piece of a request's input or output. */
 struct fc_arg {
 	void *value;
@@ -140,7 +143,7 @@ struct fc_args {
 	/** Identifies the waiting task for fc_conn_interrupt(); may be NULL. */
 	const void *task;
 	unsigned in_numargs;
-	struct fc_arg in[4];
+	struct fc_arg in[FC_ARGS_MAX_IN];
 	unsigned out_numargs;
 	struct fc_arg out[2];
 	/** After completion: the payload bytes actually received. */

@@ -90,6 +90,60 @@ struct fc_platform {
  */
 const struct fc_platform *fc_platform_posix(void);
 
+/* ---- The fault-injecting wrapper (tests, fuzzers) --------------------- */
+
+/**
+ * A platform that forwards every call to @base and counts, and on demand
+ * fails, its allocations.  "Allocations" are alloc(), mutex_new() and
+ * cond_new(), numbered 1, 2, 3... in the order they are attempted since
+ * fc_platform_failing() or the last fc_failing_arm().  The wrapper lives in
+ * caller-provided storage (no allocation of its own besides one @base
+ * mutex guarding the counters), so a thread-free host can use it too.
+ * Read the counters with the functions below; do not touch the fields.
+ */
+struct fc_failing {
+	struct fc_platform plat;       /* the table handed out; ctx = this */
+	const struct fc_platform *base;
+	struct fc_mutex *lock;         /* a @base mutex: the counters */
+	uint64_t fail_at;              /* 0: never fail */
+	int fail_after;                /* also fail every later allocation */
+	uint64_t attempts;             /* allocations attempted since arming */
+	uint64_t failures;             /* allocations refused since arming */
+	long live;                     /* allocated and not yet freed */
+	long peak;                     /* highest @live seen */
+};
+
+/**
+ * Set up @f around @base and return its table (&@f->plat), or NULL if
+ * @base could not create the counters' mutex.  Nothing fails until
+ * fc_failing_arm().  Release with fc_failing_done().
+ */
+const struct fc_platform *fc_platform_failing(const struct fc_platform *base,
+					      struct fc_failing *f);
+
+/**
+ * Restart the allocation numbering (the attempt and failure counts go back
+ * to 0; the live count is kept) and fail the @nth allocation from now on
+ * (1 = the next one; 0 = none).  With @and_after, every allocation after
+ * the @nth fails as well (memory stays exhausted).
+ */
+void fc_failing_arm(struct fc_failing *f, uint64_t nth, int and_after);
+
+/** Allocations attempted since arming (successful or not). */
+uint64_t fc_failing_attempts(struct fc_failing *f);
+
+/** Allocations refused since arming. */
+uint64_t fc_failing_failures(struct fc_failing *f);
+
+/**
+ * Objects allocated through the wrapper and not freed yet (memory, mutexes
+ * and condition variables together); 0 after a leak-free teardown.
+ */
+long fc_failing_live(struct fc_failing *f);
+
+/** Release the counters' mutex.  Objects still live are not touched. */
+void fc_failing_done(struct fc_failing *f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,7 +23,7 @@ struct fc_node {
 	uint64_t attr_version;   /* bumped on every attribute change */
 	uint64_t wb_err_seq;     /* writeback error sequence (errseq_t) */
 	void *priv;
-	struct fc_node *hnext;   /* node table chain */
+	struct fc_node *hnext;   /* node table chain, or the stale list */
 };
 
 struct fc_open_ctx {
@@ -57,6 +57,7 @@ struct fc_client {
 	struct fc_mutex *lock;   /* node table, refcounts, forget queue */
 	struct fc_client_config cfg;
 	struct fc_node *root;
+	struct fc_node *stale;   /* stale nodes still referenced */
 	struct fc_node **table;
 	unsigned table_mask;
 	unsigned nnodes;
@@ -107,6 +108,13 @@ int fc_attr_ok(const struct fc_attr *attr);
  */
 int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 		  uint32_t want_type, int allow_negative, struct fc_entry *out);
+
+/*
+ * Return @nlookup lookups of @nodeid to the daemon: queued, sent with the
+ * next request or fc_client_flush_forgets().  For entries the client could
+ * not keep (fuse_lookup_name, fuse_force_forget).
+ */
+void fc_cl_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup);
 
 /* Refresh the node's attributes from a reply (fuse_change_attributes). */
 void fc_node_update_attr(struct fc_client *cl, struct fc_node *n,

@@ -187,7 +187,7 @@ static int send_message(struct fc_conn *c, const struct fc_args *a,
 			uint64_t unique)
 {
 	struct fc_in_header h;
-	struct fc_iov iov[1 + 4];
+	struct fc_iov iov[1 + FC_ARGS_MAX_IN];
 	struct fc_send_info info;
 	unsigned i, n = 1;
 	uint32_t len = sizeof(h);

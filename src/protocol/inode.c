@@ -160,8 +160,24 @@ static void node_make_stale(struct fc_client *cl, struct fc_node *n)
 	if (n->stale)
 		return;
 	n->stale = 1;
-	if (n != cl->root) /* the root is marked but kept (fuse_iget) */
-		table_remove(cl, n);
+	if (n == cl->root) /* the root is marked but kept (fuse_iget) */
+		return;
+	table_remove(cl, n);
+	n->hnext = cl->stale;
+	cl->stale = n;
+}
+
+static void stale_remove(struct fc_client *cl, struct fc_node *n)
+{
+	struct fc_node **pp;
+
+	for (pp = &cl->stale; *pp; pp = &(*pp)->hnext) {
+		if (*pp == n) {
+			*pp = n->hnext;
+			n->hnext = NULL;
+			return;
+		}
+	}
 }
 
 static struct fc_node *node_new(struct fc_client *cl, uint64_t nodeid,
@@ -204,6 +220,13 @@ static void queue_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup
 	cl->forgets[cl->nforgets].nodeid = nodeid;
 	cl->forgets[cl->nforgets].nlookup = nlookup;
 	cl->nforgets++;
+}
+
+void fc_cl_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup)
+{
+	fc_client_lock(cl);
+	queue_forget(cl, nodeid, nlookup);
+	fc_client_unlock(cl);
 }
 
 static void send_forget_one(struct fc_client *cl, const struct fc_forget *f)
@@ -353,6 +376,15 @@ void fc_client_free(struct fc_client *cl)
 			cl->plat->free(cl->plat->ctx, n);
 		}
 	}
+	/* Stale nodes the VFS still referenced: their lookups go back too. */
+	while (cl->stale) {
+		struct fc_node *n = cl->stale;
+
+		cl->stale = n->hnext;
+		if (cl->cfg.forget_on_unmount && n->nlookup)
+			queue_forget(cl, n->nodeid, n->nlookup);
+		cl->plat->free(cl->plat->ctx, n);
+	}
 	cl->plat->free(cl->plat->ctx, cl->table);
 	cl->table = NULL;
 	fc_client_unlock(cl);
@@ -401,7 +433,9 @@ void fc_node_put(struct fc_client *cl, struct fc_node *n)
 		return;
 	}
 	/* fuse_evict_inode: the whole lookup count goes back in one FORGET. */
-	if (!n->stale)
+	if (n->stale)
+		stale_remove(cl, n);
+	else
 		table_remove(cl, n);
 	if (n->nlookup)
 		queue_forget(cl, n->nodeid, n->nlookup);
@@ -512,11 +546,9 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 	} else {
 		n = node_new(cl, eo->nodeid, generation);
 		if (!n) {
-			fc_client_unlock(cl);
 			/* fuse_lookup_name: an entry we cannot keep is forgotten at once. */
-			struct fc_forget f = { eo->nodeid, 1 };
-
-			send_forget_one(cl, &f);
+			queue_forget(cl, eo->nodeid, 1);
+			fc_client_unlock(cl);
 			return -ENOMEM;
 		}
 		table_insert(cl, n);

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Generate the seed corpora of fuzz_reply and fuzz_init (docs/fuzzing.md).
+
+Seeds are valid exchanges: every request/reply pair of the Linux 6.18 <->
+libfuse captures in tests/vectors/*.fcap becomes a fuzz_reply input (the
+captured INIT reply, then the captured reply to a request of the same
+shape), and every captured INIT reply becomes fuzz_init inputs, plus a few
+hand-made exchanges the captures lack (notifications, interrupts, resend,
+background requests, compat-sized INIT replies).  Deterministic: running it
+again writes the same files.
+
+Usage: fuzz/mkseeds.py            (from anywhere; writes fuzz/corpus/)
+"""
+import hashlib
+import os
+import struct
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VECTORS = os.path.join(TOP, "tests", "vectors")
+CORPUS = os.path.join(TOP, "fuzz", "corpus")
+
+# The order of fuzz_reply.c's shapes[] table (keep in sync).
+SHAPES = [
+    "LOOKUP", "FORGET", "GETATTR", "SETATTR", "READLINK", "SYMLINK", "MKNOD",
+    "MKDIR", "UNLINK", "RMDIR", "RENAME", "LINK", "OPEN", "READ", "WRITE",
+    "STATFS", "RELEASE", "FSYNC", "SETXATTR", "GETXATTR_SIZE", "GETXATTR",
+    "LISTXATTR_SIZE", "LISTXATTR", "REMOVEXATTR", "FLUSH", "OPENDIR",
+    "READDIR", "RELEASEDIR", "FSYNCDIR", "GETLK", "SETLK", "SETLKW", "ACCESS",
+    "CREATE", "BMAP", "DESTROY", "IOCTL", "POLL", "NOTIFY_REPLY",
+    "BATCH_FORGET", "FALLOCATE", "READDIRPLUS", "RENAME2", "LSEEK",
+    "COPY_FILE_RANGE", "SETUPMAPPING", "REMOVEMAPPING", "SYNCFS", "TMPFILE",
+    "STATX", "COPY_FILE_RANGE_64", "UNKNOWN",
+]
+OPCODES = {
+    1: "LOOKUP", 2: "FORGET", 3: "GETATTR", 4: "SETATTR", 5: "READLINK",
+    6: "SYMLINK", 8: "MKNOD", 9: "MKDIR", 10: "UNLINK", 11: "RMDIR",
+    12: "RENAME", 13: "LINK", 14: "OPEN", 15: "READ", 16: "WRITE",
+    17: "STATFS", 18: "RELEASE", 20: "FSYNC", 21: "SETXATTR", 22: "GETXATTR",
+    23: "LISTXATTR", 24: "REMOVEXATTR", 25: "FLUSH", 26: "INIT",
+    27: "OPENDIR", 28: "READDIR", 29: "RELEASEDIR", 30: "FSYNCDIR",
+    31: "GETLK", 32: "SETLK", 33: "SETLKW", 34: "ACCESS", 35: "CREATE",
+    36: "INTERRUPT", 37: "BMAP", 38: "DESTROY", 39: "IOCTL", 40: "POLL",
+    41: "NOTIFY_REPLY", 42: "BATCH_FORGET", 43: "FALLOCATE",
+    44: "READDIRPLUS", 45: "RENAME2", 46: "LSEEK", 47: "COPY_FILE_RANGE",
+    48: "SETUPMAPPING", 49: "REMOVEMAPPING", 50: "SYNCFS", 51: "TMPFILE",
+    52: "STATX", 53: "COPY_FILE_RANGE_64",
+}
+
+# fuzz_reply script operations (fuzz_reply.c).
+OP_RAW, OP_INTERRUPT, OP_VALID, OP_DISCONNECT, OP_ERROR = 0, 4, 5, 6, 7
+FIX_UNIQUE, FIX_INTR, NOTIFY, FIX_LEN = 1, 2, 3, 4
+
+
+def fcap_records(path):
+    data = open(path, "rb").read()
+    assert data[:4] == b"FCAP"
+    off = 8
+    while off < len(data):
+        direction, length = struct.unpack_from("<B3xI", data, off)
+        off += 8
+        yield direction, data[off:off + length]
+        off += length
+
+
+def pairs(path):
+    """(request, reply) pairs of a capture, in reply order."""
+    pending = {}
+    for direction, msg in fcap_records(path):
+        if direction == 0:
+            _, opcode, unique = struct.unpack_from("<IIQ", msg, 0)
+            pending[unique] = msg
+        else:
+            unique = struct.unpack_from("<Q", msg, 8)[0]
+            if unique in pending:
+                yield pending.pop(unique), msg
+
+
+def out_header(error, unique, payload=b""):
+    return struct.pack("<IiQ", 16 + len(payload), error, unique) + payload
+
+
+def raw(target_k, mode, msg):
+    if mode & 3 in (FIX_UNIQUE, FIX_INTR) and len(msg) >= 16:
+        msg = msg[:8] + b"\0" * 8 + msg[16:]  # the harness puts the unique in
+    return bytes([OP_RAW, (target_k << 3) | mode]) + struct.pack("<H", len(msg)) + msg
+
+
+def write(name, data, seen):
+    digest = hashlib.sha1(data).hexdigest()[:12]
+    if digest in seen:
+        return
+    seen.add(digest)
+    harness, base = name.split("/", 1)
+    path = os.path.join(CORPUS, harness, "seed-%s-%s" % (base, digest))
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def reply_seeds(captures):
+    seen = set()
+    for cap in captures:
+        tag = os.path.basename(cap)[:-len(".fcap")].split("-")[-1]
+        init_reply = None
+        for req, rep in pairs(cap):
+            opcode = struct.unpack_from("<I", req, 4)[0]
+            name = OPCODES.get(opcode, "UNKNOWN")
+            if name == "INIT":
+                init_reply = rep
+                continue
+            if init_reply is None:
+                continue
+            shape = name
+            body = req[40:]
+            var_out, var_in = 4096, 0
+            if name in ("GETXATTR", "LISTXATTR"):
+                size = struct.unpack_from("<I", body, 0)[0]
+                if size == 0:
+                    shape = name + "_SIZE"
+                else:
+                    var_out = size
+            if name in ("READ", "READDIR", "READDIRPLUS"):
+                var_out = struct.unpack_from("<I", body, 16)[0]
+            if name == "WRITE":
+                var_in = struct.unpack_from("<I", body, 16)[0]
+            if shape not in SHAPES:
+                continue
+            var_out = min(var_out, 0xFFFF)
+            hdr = bytes([0, SHAPES.index(shape), 0]) + struct.pack("<HH", var_out, var_in)
+            script = raw(0, FIX_UNIQUE | FIX_LEN, init_reply)
+            script += raw(1, FIX_UNIQUE | FIX_LEN, rep)
+            write("fuzz_reply/%s-%s" % (tag, shape.lower()), hdr + script, seen)
+    return seen
+
+
+def notify(code, payload):
+    return raw(0, NOTIFY | FIX_LEN, out_header(code, 0, payload))
+
+
+def handmade_reply_seeds(seen):
+    valid_init = bytes([OP_VALID, 0]) + struct.pack("<H", 0)
+    # Notifications of every code, well-formed, while a GETATTR is pending.
+    notes = [
+        notify(1, struct.pack("<Q", 7)),                                  # POLL
+        notify(2, struct.pack("<Qqq", 1, 0, -1)),                         # INVAL_INODE
+        notify(3, struct.pack("<QII", 1, 2, 0) + b"f1\0"),                # INVAL_ENTRY
+        notify(4, struct.pack("<QQII", 2, 0, 4, 0) + b"data"),            # STORE
+        notify(5, struct.pack("<QQQII", 9, 2, 0, 4096, 0)),               # RETRIEVE
+        notify(6, struct.pack("<QQII", 1, 2, 2, 0) + b"f1\0"),            # DELETE
+        notify(8, b""),                                                   # INC_EPOCH
+        notify(9, struct.pack("<II", 2, 0) + struct.pack("<QQ", 2, 3)),   # PRUNE
+    ]
+    hdr = bytes([0, SHAPES.index("GETATTR"), 0]) + struct.pack("<HH", 0, 0)
+    for i, n in enumerate(notes):
+        write("fuzz_reply/notify%d" % i, hdr + valid_init + n +
+              bytes([OP_VALID, 1]) + struct.pack("<H", 0) + b"\0" * 104, seen)
+    # RESEND: the pending request comes again with bit 63 set; answer that.
+    write("fuzz_reply/resend", hdr + valid_init + notify(7, b"") +
+          bytes([OP_VALID, 2]) + struct.pack("<H", 0) + b"\0" * 104, seen)
+    # Interrupt of a SETLKW: EAGAIN (resent), then the request ends EINTR.
+    hdr = bytes([0, SHAPES.index("SETLKW"), 0]) + struct.pack("<HH", 0, 0)
+    write("fuzz_reply/interrupt", hdr + valid_init + bytes([OP_INTERRUPT, 0]) +
+          bytes([OP_VALID, 2]) + struct.pack("<H", 11) +   # INTERRUPT reply -EAGAIN
+          bytes([OP_VALID, 3]) + struct.pack("<H", 4) +    # the resent one: -EINTR
+          bytes([OP_ERROR, 1]) + struct.pack("<H", 4), seen)
+    # Three background requests and a sync one, answered out of order.
+    for cfg in (0x00, 0x10, 0x50):
+        hdr = bytes([cfg, SHAPES.index("READ"), 3]) + struct.pack("<HH", 4096, 0)
+        hdr += bytes([SHAPES.index("GETATTR"), SHAPES.index("RELEASE"), SHAPES.index("FLUSH")])
+        script = valid_init
+        for k in (4, 2, 1, 3):
+            script += bytes([OP_VALID, k]) + struct.pack("<H", 100) + bytes(range(100)) + b"\0" * 100
+        script += bytes([OP_ERROR, 2]) + struct.pack("<H", 2)  # a duplicate
+        write("fuzz_reply/background-%02x" % cfg, hdr + script, seen)
+    # ENOSYS cached for OPEN: the second OPEN never leaves.
+    hdr = bytes([0, SHAPES.index("OPEN"), 1]) + struct.pack("<HH", 0, 0) + bytes([SHAPES.index("OPEN")])
+    write("fuzz_reply/enosys", hdr + valid_init + bytes([OP_ERROR, 1]) + struct.pack("<H", 38), seen)
+    # A daemon that dies with requests pending.
+    hdr = bytes([0, SHAPES.index("LOOKUP"), 2]) + struct.pack("<HH", 0, 0) + bytes([2, 13])
+    write("fuzz_reply/disconnect", hdr + valid_init + bytes([OP_DISCONNECT]), seen)
+
+
+def init_seeds(captures):
+    seen = set()
+    inits = []
+    for cap in captures:
+        for req, rep in pairs(cap):
+            if struct.unpack_from("<I", req, 4)[0] == 26:
+                inits.append(rep)
+    limits = struct.pack("<QHHHI", 0, 256, 12, 9, 131072)
+    for rep in inits:
+        payload = rep[16:]
+        for cfg in (0x00, 0x01, 0x08, 0x12, 0x24, 0x40):
+            data = bytes([cfg, 0]) + limits + struct.pack("<H", len(payload)) + payload + bytes([13])
+            write("fuzz_init/capture", data, seen)
+        # The whole captured message, unique fixed.
+        write("fuzz_init/raw", bytes([0x20, 0x03]) + limits + struct.pack("<H", len(rep)) + rep + bytes([3]), seen)
+    # Compat-sized replies (minor < 5: 8 bytes; < 23: 24 bytes) and today's.
+    for minor, size in ((4, 8), (12, 24), (22, 24), (45, 64)):
+        o = struct.pack("<IIIIHHIIHHI", 7, minor, 65536, 0x40000000 | 0x400023, 16, 12, 131072, 1, 64, 0, 0)
+        o += struct.pack("<I", 0x200) + b"\0" * 28
+        o = o[:64]
+        write("fuzz_init/minor%d" % minor, bytes([0x30, 0]) + limits + struct.pack("<H", size) + o[:size] + bytes([20]), seen)
+    # An error reply and a reply of another major.
+    write("fuzz_init/error", bytes([0, 0x08 | (5 << 4)]) + limits + struct.pack("<H", 0), seen)
+    write("fuzz_init/major8", bytes([0, 0]) + limits + struct.pack("<H", 8) + struct.pack("<II", 8, 0), seen)
+
+
+def main():
+    captures = sorted(os.path.join(VECTORS, f) for f in os.listdir(VECTORS) if f.endswith(".fcap"))
+    for h in ("fuzz_reply", "fuzz_init"):
+        os.makedirs(os.path.join(CORPUS, h), exist_ok=True)
+    seen = reply_seeds(captures)
+    handmade_reply_seeds(seen)
+    init_seeds(captures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
