@@ -430,7 +430,8 @@ static int fd_uring_setup_bufs(struct fd_transport *ft)
 					 0, &err);
 	if (!ft->br)
 		goto fail;
-	ft->br_len = 0;
+	/* liburing mapped nbufs entries; unmapped by fd_uring_free_bufs(). */
+	ft->br_len = ft->nbufs * sizeof(struct io_uring_buf);
 #else
 	{
 		struct io_uring_buf_reg reg;
@@ -469,16 +470,16 @@ fail:
 	return err;
 }
 
+/*
+ * Unmap the provided buffers and their ring.  Only after
+ * io_uring_queue_exit(), which cancels and waits for every request (a
+ * receive still armed could otherwise write into unmapped memory); the
+ * kernel drops the ring's registration with the io_uring instance.
+ */
 static void fd_uring_free_bufs(struct fd_transport *ft)
 {
 	if (ft->br) {
-#ifdef FUSECORE_HAVE_URING_SETUP_BUF_RING
-		io_uring_free_buf_ring(&ft->ring, ft->br, ft->nbufs,
-				       FD_URING_BGID);
-#else
-		io_uring_unregister_buf_ring(&ft->ring, FD_URING_BGID);
 		munmap(ft->br, ft->br_len);
-#endif
 		ft->br = NULL;
 	}
 	if (ft->bufs) {
@@ -755,9 +756,9 @@ static void fd_destroy(struct fc_transport *t)
 	fd_stop_rx(ft);
 #ifdef FUSECORE_HAVE_LIBURING
 	if (ft->ring_ready) {
-		fd_uring_free_bufs(ft);
 		/* Waits for anything the kernel still holds (a queued send). */
 		io_uring_queue_exit(&ft->ring);
+		fd_uring_free_bufs(ft);
 		ft->ring_ready = 0;
 	}
 #endif
@@ -911,8 +912,8 @@ int fc_fd_transport_new(const struct fc_platform *plat,
 fail_ring:
 #ifdef FUSECORE_HAVE_LIBURING
 	if (ft->ring_ready) {
-		fd_uring_free_bufs(ft);
 		io_uring_queue_exit(&ft->ring);
+		fd_uring_free_bufs(ft);
 	}
 #endif
 fail_ft:
