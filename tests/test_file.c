@@ -267,6 +267,31 @@ END_TEST
 
 /* ---- OPEN / no-open -------------------------------------------------------- */
 
+/*
+ * Unmounting with a RELEASE still queued: the client waits for it (and the
+ * node it pins) before freeing nodes.  Under ASan this was a use after free.
+ */
+START_TEST(ClientFreeWaitsForRelease)
+{
+	struct fixture f;
+	struct fc_node *node;
+	struct fc_open_ctx *of;
+	struct fc_mock_exp *rel;
+
+	up(&f, 0, 0);
+	of = open_file(&f, &node, FC_O_RDONLY, 0, 7);
+	fc_node_put(f.cl, node);
+	rel = expect(&f, FC_RELEASE, 2, 1);
+	fc_release(f.cl, of); /* queued in the background, not yet answered */
+	ck_assert_uint_eq(fc_mock_exp_used(rel), 0);
+	fc_client_free(f.cl); /* must let it end before the nodes go */
+	ck_assert_uint_eq(fc_mock_exp_used(rel), 1);
+	ck_assert_uint_eq(fc_mock_unexpected(f.mock), 0);
+	fc_conn_free(f.conn);
+	fc_mock_free(f.mock);
+}
+END_TEST
+
 START_TEST(OpenReturnsZeroFhIsValid)
 {
 	struct fixture f;
@@ -1947,6 +1972,7 @@ static Suite *file_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, InitRequestsLinuxNoOpenSupport);
 	tcase_add_test(tc, OpenReturnsZeroFhIsValid);
+	tcase_add_test(tc, ClientFreeWaitsForRelease);
 	tcase_add_test(tc, NoOpenFsyncUsesZeroFh);
 	tcase_add_test(tc, NoOpendirKeepsCacheDir);
 	tcase_add_test(tc, ReleaseSkippedOnceOpenIsEnosys);

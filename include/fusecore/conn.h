@@ -316,6 +316,13 @@ void fc_conn_count_bad_content(struct fc_conn *c);
 /** Background requests in flight or queued (Linux's num_background). */
 unsigned fc_conn_num_background(struct fc_conn *c);
 
+/**
+ * Wait until no background request is queued or in flight (their end
+ * callbacks have run).  Returns 0, -EDEADLK if a polled transport can make
+ * no progress, or the transport's error.
+ */
+int fc_conn_wait_background(struct fc_conn *c);
+
 /** Non-zero while num_background >= congestion_threshold. */
 int fc_conn_congested(struct fc_conn *c);
 

@@ -77,6 +77,10 @@ struct fc_page *sim_lookup(struct fc_mapping *m, uint64_t index);
 void sim_lru_touch(struct fc_pagecache *pc, struct fc_page *pg);
 /* Take @pg out of its mapping; freed now if unreferenced (lock held). */
 void sim_detach(struct fc_page *pg);
+/* Drop a reference (lock held); frees a detached, unused page. */
+void sim_unref_locked(struct fc_page *pg);
+int sim_range_has_writeback_locked(struct fc_mapping *m, uint64_t first,
+				   uint64_t last);
 /* Drop a page marked inval once it allows it (lock held). */
 void sim_maybe_drop(struct fc_page *pg);
 /* Wait (lock held) for a change on behalf of @m; 0 or -errno. */
@@ -90,9 +94,6 @@ void sim_lock_page_locked(struct fc_page *pg);
 void sim_unlock_page_locked(struct fc_page *pg);
 /* Start writeback of the locked, dirty page (lock held). */
 void sim_start_writeback(struct fc_page *pg);
-/* Hand a run of pages under writeback to the client (no lock held). */
-int sim_writepages(struct fc_mapping *m, struct fc_page **run, unsigned n,
-		   int sync);
 
 /* page.c: the ops table entries paths.c shares */
 struct fc_page *sim_page_get(struct fc_mapping *m, uint64_t index,

@@ -35,6 +35,7 @@ struct fc_open_ctx {
 	int is_dir;
 	int no_open;             /* opened without a request: no RELEASE */
 	int flock_used;          /* RELEASE carries FLOCK_UNLOCK */
+	uint64_t flock_owner;    /* this open file's flock owner id */
 	struct fc_caller caller; /* credentials at open */
 	uint64_t generation;     /* node generation at open */
 	uint64_t wb_err_cursor;  /* writeback error seen at open */
@@ -84,6 +85,32 @@ static inline const struct fc_conn_info *fc_cl_info(const struct fc_client *cl)
 static inline int fc_cl_has(const struct fc_client *cl, uint64_t flag)
 {
 	return !!(fc_cl_info(cl)->flags & flag);
+}
+
+/* Append an input piece to @a. */
+static inline void fc_arg_in(struct fc_args *a, const void *value, size_t size)
+{
+	a->in[a->in_numargs].value = (void *)value;
+	a->in[a->in_numargs].size = (uint32_t)size;
+	a->in_numargs++;
+}
+
+/* Append an output piece to @a. */
+static inline void fc_arg_out(struct fc_args *a, void *value, size_t size)
+{
+	a->out[a->out_numargs].value = value;
+	a->out[a->out_numargs].size = (uint32_t)size;
+	a->out_numargs++;
+}
+
+/* A name and the NUL the kernel's dentry names carry after it. */
+static inline void fc_arg_name(struct fc_args *a, const char *name,
+			       size_t namelen)
+{
+	static const char nul;
+
+	fc_arg_in(a, name, namelen);
+	fc_arg_in(a, &nul, 1);
 }
 
 /* Start a request for @nodeid on behalf of @who (NULL: no credentials). */

@@ -812,6 +812,19 @@ unsigned fc_conn_num_background(struct fc_conn *c)
 	return n;
 }
 
+int fc_conn_wait_background(struct fc_conn *c)
+{
+	int err = 0;
+
+	fc_lock(c);
+	while (c->num_background && !err)
+		err = conn_wait(c, "background-idle");
+	if (!c->num_background)
+		err = 0;
+	fc_unlock(c);
+	return err;
+}
+
 int fc_conn_congested(struct fc_conn *c)
 {
 	int r;

@@ -22,22 +22,6 @@
 /* Bits a umask can hold (umask(2) keeps S_IRWXUGO). */
 #define FC_UMASK_MASK 0777u
 
-static const char nul_byte[1];
-
-static void arg_in(struct fc_args *a, const void *value, size_t size)
-{
-	a->in[a->in_numargs].value = (void *)value;
-	a->in[a->in_numargs].size = (uint32_t)size;
-	a->in_numargs++;
-}
-
-/* A name and the NUL the kernel's dentry name carries after it. */
-static void arg_name(struct fc_args *a, const char *name, size_t namelen)
-{
-	arg_in(a, name, namelen);
-	arg_in(a, nul_byte, 1);
-}
-
 /* current_umask(), or none for a caller without credentials. */
 static uint32_t caller_umask(const struct fc_caller *who)
 {
@@ -74,7 +58,7 @@ int fc_lookup(struct fc_client *cl, const struct fc_caller *who,
 	/* fuse_lookup_init */
 	memset(&eo, 0, sizeof(eo));
 	fc_args_init(&a, FC_LOOKUP, dir->nodeid, who);
-	arg_name(&a, name, namelen);
+	fc_arg_name(&a, name, namelen);
 	a.out_numargs = 1;
 	a.out[0].value = &eo;
 	a.out[0].size = sizeof(eo);
@@ -158,8 +142,8 @@ int fc_mknod(struct fc_client *cl, const struct fc_caller *who,
 	in.rdev = rdev;
 	in.umask = caller_umask(who);
 	fc_args_init(&a, FC_MKNOD, dir->nodeid, who);
-	arg_in(&a, &in, sizeof(in)); /* 8 bytes below 7.12: fc_adjust_compat */
-	arg_name(&a, name, namelen);
+	fc_arg_in(&a, &in, sizeof(in)); /* 8 bytes below 7.12: fc_adjust_compat */
+	fc_arg_name(&a, name, namelen);
 	return create_new_entry(cl, &a, dir, mode & FC_S_IFMT, out);
 }
 
@@ -188,8 +172,8 @@ int fc_mkdir(struct fc_client *cl, const struct fc_caller *who,
 		in.mode &= ~caller_umask(who);
 	in.umask = caller_umask(who);
 	fc_args_init(&a, FC_MKDIR, dir->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_name(&a, name, namelen);
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_name(&a, name, namelen);
 	return create_new_entry(cl, &a, dir, FC_S_IFDIR, out);
 }
 
@@ -226,8 +210,8 @@ int fc_symlink(struct fc_client *cl, const struct fc_caller *who,
 
 	/* fuse_symlink: "name\0target\0". */
 	fc_args_init(&a, FC_SYMLINK, dir->nodeid, who);
-	arg_name(&a, name, namelen);
-	arg_in(&a, target, tlen + 1);
+	fc_arg_name(&a, name, namelen);
+	fc_arg_in(&a, target, tlen + 1);
 	return create_new_entry(cl, &a, dir, FC_S_IFLNK, out);
 }
 
@@ -254,8 +238,8 @@ int fc_link(struct fc_client *cl, const struct fc_caller *who,
 	memset(&in, 0, sizeof(in));
 	in.oldnodeid = node->nodeid;
 	fc_args_init(&a, FC_LINK, newdir->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_name(&a, newname, newnamelen);
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_name(&a, newname, newnamelen);
 	err = create_new_entry(cl, &a, newdir, node->attr.mode & FC_S_IFMT, out);
 	/* The reply refreshed the node; an interrupted one may have changed it. */
 	if (err == -EINTR)
@@ -282,7 +266,7 @@ static int remove_entry(struct fc_client *cl, const struct fc_caller *who,
 	if (err)
 		return err;
 	fc_args_init(&a, opcode, dir->nodeid, who);
-	arg_name(&a, name, namelen);
+	fc_arg_name(&a, name, namelen);
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
 		return err;
@@ -334,11 +318,11 @@ int fc_rename(struct fc_client *cl, const struct fc_caller *who,
 	in.flags = flags;
 	fc_args_init(&a, flags ? FC_RENAME2 : FC_RENAME, olddir->nodeid, who);
 	/* RENAME carries only newdir: the first 8 bytes of fc_rename2_in. */
-	arg_in(&a, &in, flags ? sizeof(struct fc_rename2_in) :
+	fc_arg_in(&a, &in, flags ? sizeof(struct fc_rename2_in) :
 				sizeof(struct fc_rename_in));
 	/* fuse_rename_common: "old\0new\0" after the body. */
-	arg_name(&a, oldname, oldlen);
-	arg_name(&a, newname, newlen);
+	fc_arg_name(&a, oldname, oldlen);
+	fc_arg_name(&a, newname, newlen);
 	err = fc_cl_send(cl, &a);
 	if (err == -ENOSYS && flags)
 		return -EINVAL; /* fuse_rename2: no_rename2, cached by the connection */
@@ -521,7 +505,7 @@ int fc_readdir(struct fc_client *cl, const struct fc_caller *who,
 	in.flags = of->file_flags;
 	fc_args_init(&a, plus ? FC_READDIRPLUS : FC_READDIR, dir->nodeid, who);
 	a.flags |= FC_ARGS_OUT_VAR;
-	arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, &in, sizeof(in));
 	a.out_numargs = 1;
 	a.out[0].value = buf;
 	a.out[0].size = size;

@@ -58,20 +58,6 @@ static int node_is_reg(const struct fc_node *n)
 	return (n->attr.mode & FC_S_IFMT) == FC_S_IFREG;
 }
 
-static void arg_in(struct fc_args *a, const void *value, size_t size)
-{
-	a->in[a->in_numargs].value = (void *)value;
-	a->in[a->in_numargs].size = (uint32_t)size;
-	a->in_numargs++;
-}
-
-static void arg_out(struct fc_args *a, void *value, size_t size)
-{
-	a->out[a->out_numargs].value = value;
-	a->out[a->out_numargs].size = (uint32_t)size;
-	a->out_numargs++;
-}
-
 /*
  * fuse_lock_owner_id() hashes a kernel pointer; our flock owners come
  * from a counter, mixed (a bijection that keeps 0 at 0, so every count
@@ -90,31 +76,15 @@ static uint64_t mix64(uint64_t x)
 
 /* ---- open contexts ------------------------------------------------------------ */
 
-/*
- * Every open context is made here, inside this wrapper: struct fc_open_ctx
- * (client_i.h) has no room for the flock owner id, so it lives beside it.
- */
-struct fc_file {
-	struct fc_open_ctx of;
-	uint64_t flock_owner;
-};
-
-static struct fc_file *file_of(const struct fc_open_ctx *of)
-{
-	return (struct fc_file *)((char *)of - offsetof(struct fc_file, of));
-}
-
 static struct fc_open_ctx *ctx_new(struct fc_client *cl,
 				   const struct fc_caller *who,
 				   struct fc_node *node, int is_dir)
 {
-	struct fc_file *ff = cl->plat->alloc(cl->plat->ctx, sizeof(*ff));
-	struct fc_open_ctx *of;
+	struct fc_open_ctx *of = cl->plat->alloc(cl->plat->ctx, sizeof(*of));
 
-	if (!ff)
+	if (!of)
 		return NULL;
-	memset(ff, 0, sizeof(*ff));
-	of = &ff->of;
+	memset(of, 0, sizeof(*of));
 	of->cl = cl;
 	of->is_dir = is_dir;
 	of->caller = *caller_or_none(who);
@@ -123,7 +93,7 @@ static struct fc_open_ctx *ctx_new(struct fc_client *cl,
 	fc_client_lock(cl);
 	of->generation = node->generation;
 	of->wb_err_cursor = node->wb_err_seq;
-	ff->flock_owner = mix64(++cl->flock_owner_ctr);
+	of->flock_owner = mix64(++cl->flock_owner_ctr);
 	fc_client_unlock(cl);
 	return of;
 }
@@ -132,7 +102,7 @@ static void ctx_free(struct fc_client *cl, struct fc_open_ctx *of)
 {
 	struct fc_node *node = of->node;
 
-	cl->plat->free(cl->plat->ctx, file_of(of));
+	cl->plat->free(cl->plat->ctx, of);
 	fc_node_put(cl, node);
 }
 
@@ -147,12 +117,12 @@ static void release_prepare(struct fc_open_ctx *of, uint32_t flags)
 	if (of->flock_used) {
 		/* fuse_file_release: the flocks of this file go with it. */
 		of->release_in.release_flags = FC_RELEASE_FLOCK_UNLOCK;
-		of->release_in.lock_owner = file_of(of)->flock_owner;
+		of->release_in.lock_owner = of->flock_owner;
 	}
 	fc_args_init(a, of->is_dir ? FC_RELEASEDIR : FC_RELEASE,
 		     of->node->nodeid, NULL);
 	a->flags |= FC_ARGS_FORCE;
-	arg_in(a, &of->release_in, sizeof(of->release_in));
+	fc_arg_in(a, &of->release_in, sizeof(of->release_in));
 }
 
 /*
@@ -283,8 +253,8 @@ static int do_open(struct fc_client *cl, const struct fc_caller *who,
 
 	memset(&oo, 0, sizeof(oo));
 	fc_args_init(&a, opcode, node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_out(&a, &oo, sizeof(oo));
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_out(&a, &oo, sizeof(oo));
 	err = fc_cl_send(cl, &a);
 	if (err == -ENOSYS) {
 		/*
@@ -380,7 +350,6 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 	      uint32_t flags, uint32_t mode, struct fc_entry *entry,
 	      struct fc_open_ctx **out)
 {
-	static const char nul = 0;
 	const struct fc_caller *c = caller_or_none(who);
 	struct fc_entry_out eo;
 	struct fc_open_out oo;
@@ -423,11 +392,10 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 	memset(&eo, 0, sizeof(eo));
 	memset(&oo, 0, sizeof(oo));
 	fc_args_init(&a, FC_CREATE, dir->nodeid, who);
-	arg_in(&a, &in, sizeof(in)); /* 8 bytes below 7.12: fc_adjust_compat */
-	arg_in(&a, name, namelen);
-	arg_in(&a, &nul, 1);
-	arg_out(&a, &eo, sizeof(eo));
-	arg_out(&a, &oo, sizeof(oo));
+	fc_arg_in(&a, &in, sizeof(in)); /* 8 bytes below 7.12: fc_adjust_compat */
+	fc_arg_name(&a, name, namelen);
+	fc_arg_out(&a, &eo, sizeof(eo));
+	fc_arg_out(&a, &oo, sizeof(oo));
 	err = fc_cl_send(cl, &a);
 	if (err == -ENOSYS)
 		return create_fallback(cl, who, dir, name, namelen, flags, mode,
@@ -450,7 +418,7 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 		rin.flags = flags & ~(FC_O_CREAT | FC_O_EXCL | FC_O_TRUNC);
 		fc_args_init(&a, FC_RELEASE, eo.nodeid, NULL);
 		a.flags |= FC_ARGS_FORCE;
-		arg_in(&a, &rin, sizeof(rin));
+		fc_arg_in(&a, &rin, sizeof(rin));
 		fc_cl_send(cl, &a);
 		return err;
 	}
@@ -505,7 +473,7 @@ int fc_flush(struct fc_client *cl, const struct fc_caller *who,
 	in.lock_owner = caller_or_none(who)->lock_owner;
 	fc_args_init(&a, FC_FLUSH, of->node->nodeid, who);
 	a.flags |= FC_ARGS_FORCE;
-	arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, &in, sizeof(in));
 	err = fc_cl_send(cl, &a);
 	/* ENOSYS: no FLUSH again on this connection (no_flush), and success. */
 	if (err == -ENOSYS)
@@ -528,7 +496,7 @@ int fc_fsync(struct fc_client *cl, const struct fc_caller *who,
 	in.fsync_flags = datasync ? FC_FSYNC_FDATASYNC : 0;
 	fc_args_init(&a, of->is_dir ? FC_FSYNCDIR : FC_FSYNC, of->node->nodeid,
 		     who);
-	arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, &in, sizeof(in));
 	err = fc_cl_send(cl, &a);
 	/* no_fsync / no_fsyncdir: success from now on. */
 	if (err == -ENOSYS)
@@ -587,8 +555,8 @@ long fc_read(struct fc_client *cl, const struct fc_caller *who,
 		}
 		fc_args_init(&a, FC_READ, of->node->nodeid, who);
 		a.flags |= FC_ARGS_OUT_VAR;
-		arg_in(&a, &in, sizeof(in));
-		arg_out(&a, (char *)buf + done, chunk);
+		fc_arg_in(&a, &in, sizeof(in));
+		fc_arg_out(&a, (char *)buf + done, chunk);
 		n = fc_cl_send(cl, &a);
 		if (n < 0)
 			return done ? (long)done : n;
@@ -684,10 +652,10 @@ long fc_write(struct fc_client *cl, const struct fc_caller *who,
 			}
 			fc_args_init(&a, FC_WRITE, of->node->nodeid, who);
 		}
-		arg_in(&a, &in, sizeof(in)); /* 24 bytes below 7.9: fc_adjust_compat */
-		arg_in(&a, (const char *)buf + done, chunk);
+		fc_arg_in(&a, &in, sizeof(in)); /* 24 bytes below 7.9: fc_adjust_compat */
+		fc_arg_in(&a, (const char *)buf + done, chunk);
 		memset(&wo, 0, sizeof(wo));
-		arg_out(&a, &wo, sizeof(wo));
+		fc_arg_out(&a, &wo, sizeof(wo));
 		n = fc_cl_send(cl, &a);
 		if (n < 0) {
 			ret = n;
@@ -733,8 +701,8 @@ int64_t fc_lseek(struct fc_client *cl, const struct fc_caller *who,
 	in.whence = (uint32_t)whence;
 	memset(&lo, 0, sizeof(lo));
 	fc_args_init(&a, FC_LSEEK, of->node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_out(&a, &lo, sizeof(lo));
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_out(&a, &lo, sizeof(lo));
 	err = fc_cl_send(cl, &a);
 	/* ENOSYS (no_lseek, cached) goes to the caller: the generic rule applies. */
 	if (err < 0)
@@ -768,7 +736,7 @@ int fc_fallocate(struct fc_client *cl, const struct fc_caller *who,
 	in.length = len;
 	in.mode = mode;
 	fc_args_init(&a, FC_FALLOCATE, of->node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, &in, sizeof(in));
 	err = fc_cl_send(cl, &a);
 	if (err == -ENOSYS)
 		return -EOPNOTSUPP; /* no_fallocate */
@@ -809,8 +777,8 @@ long fc_copy_file_range(struct fc_client *cl, const struct fc_caller *who,
 	in.flags = flags;
 	memset(&wo, 0, sizeof(wo));
 	fc_args_init(&a, FC_COPY_FILE_RANGE, in_of->node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_out(&a, &wo, sizeof(wo));
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_out(&a, &wo, sizeof(wo));
 	err = fc_cl_send(cl, &a);
 	if (err == -ENOSYS)
 		return -EOPNOTSUPP; /* no_copy_file_range: the caller copies */
@@ -857,12 +825,12 @@ int fc_ioctl(struct fc_client *cl, const struct fc_caller *who,
 	memset(&io, 0, sizeof(io));
 	fc_args_init(&a, FC_IOCTL, of->node->nodeid, who);
 	a.flags |= FC_ARGS_OUT_VAR;
-	arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, &in, sizeof(in));
 	if (in_size)
-		arg_in(&a, in_data, in_size);
-	arg_out(&a, &io, sizeof(io));
+		fc_arg_in(&a, in_data, in_size);
+	fc_arg_out(&a, &io, sizeof(io));
 	/* More than out_size bytes back is a broken reply (-EIO by the connection). */
-	arg_out(&a, out_data, out_size);
+	fc_arg_out(&a, out_data, out_size);
 	n = fc_cl_send(cl, &a);
 	/* fuse_send_ioctl: ENOSYS means "no such ioctl" to the caller. */
 	if (n == -ENOSYS)
@@ -902,8 +870,8 @@ int fc_poll(struct fc_client *cl, const struct fc_caller *who,
 	in.events = events;
 	memset(&po, 0, sizeof(po));
 	fc_args_init(&a, FC_POLL, of->node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_out(&a, &po, sizeof(po));
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_out(&a, &po, sizeof(po));
 	err = fc_cl_send(cl, &a);
 	if (err == -ENOSYS)
 		return FC_DEFAULT_POLLMASK; /* no_poll */
@@ -921,7 +889,7 @@ uint32_t fc_open_fopen_flags(const struct fc_open_ctx *of) { return of->fopen_fl
 struct fc_node *fc_open_node(const struct fc_open_ctx *of) { return of->node; }
 const struct fc_caller *fc_open_caller(const struct fc_open_ctx *of) { return &of->caller; }
 uint64_t fc_open_generation(const struct fc_open_ctx *of) { return of->generation; }
-uint64_t fc_open_flock_owner(const struct fc_open_ctx *of) { return file_of(of)->flock_owner; }
+uint64_t fc_open_flock_owner(const struct fc_open_ctx *of) { return of->flock_owner; }
 void *fc_open_private(const struct fc_open_ctx *of) { return of->priv; }
 void fc_open_set_private(struct fc_open_ctx *of, void *p) { of->priv = p; }
 

@@ -236,9 +236,7 @@ static void send_forget_one(struct fc_client *cl, const struct fc_forget *f)
 
 	fc_args_init(&a, FC_FORGET, f->nodeid, NULL);
 	a.flags |= FC_ARGS_FORCE | FC_ARGS_NOREPLY;
-	a.in_numargs = 1;
-	a.in[0].value = &in;
-	a.in[0].size = sizeof(in);
+	fc_arg_in(&a, &in, sizeof(in));
 	fc_conn_send(cl->conn, &a);
 }
 
@@ -365,6 +363,13 @@ void fc_client_free(struct fc_client *cl)
 
 	if (!cl)
 		return;
+	/*
+	 * Background RELEASEs still hold their nodes: let them end first
+	 * (Linux waits for outstanding requests before the superblock goes).
+	 * A daemon that will never answer them is cut off.
+	 */
+	if (fc_conn_wait_background(cl->conn))
+		fc_conn_abort(cl->conn);
 	fc_client_lock(cl);
 	for (i = 0; i <= cl->table_mask; i++) {
 		struct fc_node *n = cl->table[i], *next;
@@ -609,12 +614,8 @@ int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
 		in.fh = of->fh;
 	}
 	fc_args_init(&a, FC_GETATTR, node->nodeid, who);
-	a.in_numargs = 1;
-	a.in[0].value = &in;
-	a.in[0].size = sizeof(in);
-	a.out_numargs = 1;
-	a.out[0].value = &ao;
-	a.out[0].size = sizeof(ao);
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_out(&a, &ao, sizeof(ao));
 	memset(&ao, 0, sizeof(ao));
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
@@ -643,12 +644,8 @@ int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
 		in.lock_owner = who ? who->lock_owner : 0;
 	}
 	fc_args_init(&a, FC_SETATTR, node->nodeid, who);
-	a.in_numargs = 1;
-	a.in[0].value = &in;
-	a.in[0].size = sizeof(in);
-	a.out_numargs = 1;
-	a.out[0].value = &ao;
-	a.out[0].size = sizeof(ao);
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_out(&a, &ao, sizeof(ao));
 	memset(&ao, 0, sizeof(ao));
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
@@ -744,9 +741,7 @@ int fc_statfs(struct fc_client *cl, const struct fc_caller *who,
 	if (node->stale)
 		return -ESTALE;
 	fc_args_init(&a, FC_STATFS, node->nodeid, who);
-	a.out_numargs = 1;
-	a.out[0].value = &so;
-	a.out[0].size = sizeof(so);
+	fc_arg_out(&a, &so, sizeof(so));
 	memset(&so, 0, sizeof(so));
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
@@ -765,9 +760,7 @@ int fc_access(struct fc_client *cl, const struct fc_caller *who,
 	if (node->stale)
 		return -ESTALE;
 	fc_args_init(&a, FC_ACCESS, node->nodeid, who);
-	a.in_numargs = 1;
-	a.in[0].value = &in;
-	a.in[0].size = sizeof(in);
+	fc_arg_in(&a, &in, sizeof(in));
 	err = fc_cl_send(cl, &a);
 	/* fuse_access: a daemon without ACCESS lets everything through. */
 	return err == -ENOSYS ? 0 : (err < 0 ? err : 0);

@@ -37,13 +37,6 @@ static int xattr_name_len(const char *name, uint32_t *len)
 	return 0;
 }
 
-static void arg_in(struct fc_args *a, const void *value, uint32_t size)
-{
-	a->in[a->in_numargs].value = (void *)value;
-	a->in[a->in_numargs].size = size;
-	a->in_numargs++;
-}
-
 /* ENOSYS means "never again" (no_setxattr...): EOPNOTSUPP to the caller. */
 static int nosys_to_eopnotsupp(int err)
 {
@@ -80,11 +73,11 @@ int fc_setxattr(struct fc_client *cl, const struct fc_caller *who,
 	in.size = size;
 	in.flags = flags;
 	fc_args_init(&a, FC_SETXATTR, node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_in(&a, name, nlen + 1);
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, name, nlen + 1);
 	/* An empty value is a value (__vfs_setxattr), just no bytes of it. */
 	if (size)
-		arg_in(&a, value, size);
+		fc_arg_in(&a, value, size);
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
 		return nosys_to_eopnotsupp(err);
@@ -122,8 +115,8 @@ long fc_getxattr(struct fc_client *cl, const struct fc_caller *who,
 	memset(&go, 0, sizeof(go));
 	in.size = size;
 	fc_args_init(&a, FC_GETXATTR, node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
-	arg_in(&a, name, nlen + 1);
+	fc_arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, name, nlen + 1);
 	a.out_numargs = 1;
 	if (size) {
 		a.flags |= FC_ARGS_OUT_VAR;
@@ -184,7 +177,7 @@ long fc_listxattr(struct fc_client *cl, const struct fc_caller *who,
 	memset(&go, 0, sizeof(go));
 	in.size = size;
 	fc_args_init(&a, FC_LISTXATTR, node->nodeid, who);
-	arg_in(&a, &in, sizeof(in));
+	fc_arg_in(&a, &in, sizeof(in));
 	a.out_numargs = 1;
 	if (size) {
 		a.flags |= FC_ARGS_OUT_VAR;
@@ -219,7 +212,7 @@ int fc_removexattr(struct fc_client *cl, const struct fc_caller *who,
 		return err;
 	/* fuse_removexattr: just the name. */
 	fc_args_init(&a, FC_REMOVEXATTR, node->nodeid, who);
-	arg_in(&a, name, nlen + 1);
+	fc_arg_in(&a, name, nlen + 1);
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
 		return nosys_to_eopnotsupp(err);
