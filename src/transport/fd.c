@@ -210,17 +210,22 @@ static void fd_deliver(struct fd_transport *ft, const unsigned char *msg,
 	}
 }
 
-/* The daemon is gone (or we are stopping): fail everything, once. */
+/*
+ * The daemon is gone: fail everything.  Idempotent, and called by every
+ * thread that notices (receiver or sender) before it reports -ENOTCONN,
+ * so that the connection is aborted by the time any caller sees the
+ * error: fc_conn_init() must say -ENOTCONN, not take a failed INIT send
+ * for a refusal.  Nothing is aborted while detaching (the connection is
+ * going away and did its own abort).
+ */
 static void fd_peer_gone(struct fd_transport *ft, int err)
 {
-	if (atomic_exchange(&ft->gone, 1))
-		return;
-	if (atomic_load(&ft->stopping))
-		return;
-	if (err)
+	if (!atomic_exchange(&ft->gone, 1) && err &&
+	    !atomic_load(&ft->stopping))
 		fd_log(ft, FC_LOG_INFO, "fd transport: daemon gone (errno %d)",
 		       err);
-	fc_conn_abort(ft->conn);
+	if (!atomic_load(&ft->stopping) && ft->conn)
+		fc_conn_abort(ft->conn);
 }
 
 static void fd_drop_deferred(struct fd_transport *ft)
@@ -306,8 +311,10 @@ static int fd_send(struct fc_transport *t, const struct fc_iov *iov,
 		total += iov[i].len;
 		n++;
 	}
-	if (atomic_load(&ft->gone))
+	if (atomic_load(&ft->gone)) {
+		fd_peer_gone(ft, 0);
 		return -ENOTCONN;
+	}
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = v;
 	m.msg_iovlen = n;
