@@ -727,6 +727,64 @@ START_TEST(test_passthrough_ll)
 END_TEST
 
 /*
+ * passthrough_fh, a high-level-API daemon (small integer nodeids) that
+ * mirrors the host's whole tree: only our temporary directory is touched,
+ * reached by LOOKUPs from the root.
+ */
+START_TEST(test_passthrough_fh)
+{
+#ifdef FC_TEST_PASSTHROUGH_FH
+	const char *argv[] = { FC_TEST_PASSTHROUGH_FH, "-f", FC_LAUNCH_PLACEHOLDER,
+			       NULL };
+	char *dir = mkdir_tmp("pfh"), *real = realpath(dir, NULL), *p, *save = NULL;
+	char *path = NULL;
+	struct run r;
+	struct fc_entry_out e, f;
+	uint64_t node = FC_ROOT_ID, fh = 0;
+	unsigned char *data = pattern(256 * 1024, 11), *back = malloc(256 * 1024);
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(real);
+	ck_assert_msg(run_start(&r, FC_LAUNCH_DEVFD, argv, NULL) == 0, "launch: %s",
+		      r.res.message);
+	for (p = strtok_r(real, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		ck_assert_int_eq(r_lookup(r.c, node, p, &e), (int)sizeof(e));
+		ck_assert_uint_eq(e.attr.mode & S_IFMT, S_IFDIR);
+		node = e.nodeid;
+	}
+	ck_assert_int_eq(r_create(r.c, node, "f", 0100644, O_RDWR | O_CREAT, &f,
+				  &fh), (int)(sizeof(f) + 16));
+	ck_assert_int_eq(r_write(r.c, f.nodeid, fh, 0, data, 256 * 1024),
+			 256 * 1024);
+	ck_assert_int_eq(r_read(r.c, f.nodeid, fh, 0, back, 256 * 1024, FC_READ),
+			 256 * 1024);
+	ck_assert_mem_eq(back, data, 256 * 1024);
+	ck_assert_int_eq(r_release(r.c, FC_RELEASE, f.nodeid, fh), 0);
+	ck_assert_int_ge(asprintf(&path, "%s/f", dir), 0);
+	fp = fopen(path, "rb");
+	ck_assert_ptr_nonnull(fp);
+	memset(back, 0, 256 * 1024);
+	ck_assert_uint_eq(fread(back, 1, 256 * 1024, fp), 256 * 1024);
+	fclose(fp);
+	ck_assert_mem_eq(back, data, 256 * 1024);
+	ck_assert_int_eq(r_name_op(r.c, FC_UNLINK, node, "f"), 0);
+	run_stop(&r);
+	ck_assert_int_eq(r.res.destroy, 0);
+	ck_assert(r.res.exited);
+	run_free(&r);
+	free(path);
+	free(data);
+	free(back);
+	free(real);
+	rm_rf(dir);
+	free(dir);
+#else
+	fprintf(stderr, "SKIP: passthrough_fh not built (no libfuse3 examples)\n");
+#endif
+}
+END_TEST
+
+/*
  * Socket buffers too small for 1 MiB: the launcher lowers the INIT
  * profile's max_pages_limit so that every negotiated request fits.
  */
@@ -1485,6 +1543,7 @@ static Suite *launch_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_hello_ll, 0, 3);
 	tcase_add_loop_test(tc, test_passthrough_ll, 0, 6);
+	tcase_add_test(tc, test_passthrough_fh);
 	tcase_add_test(tc, test_clamp_small_buffers);
 	suite_add_tcase(s, tc);
 
