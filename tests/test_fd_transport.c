@@ -80,7 +80,7 @@ struct fake {
 	unsigned nfiller;
 	unsigned bad_frames;    /* reads whose length != header len */
 	unsigned bad_data;      /* WRITE payloads not matching the pattern */
-	int write1_seen, go, drain;
+	int write1_seen, go, drain, close_on_drain;
 	struct held held[64];
 	unsigned nheld;
 	int done;
@@ -262,6 +262,13 @@ static void *fake_main(void *arg)
 			pthread_mutex_lock(&f->lock);
 			while (!f->drain)
 				pthread_cond_wait(&f->cond, &f->lock);
+			if (f->close_on_drain) {
+				/* Go away with the receiver's queued send pending. */
+				close(f->fd);
+				f->fd = -1;
+				pthread_mutex_unlock(&f->lock);
+				break;
+			}
 			pthread_mutex_unlock(&f->lock);
 			continue;
 		}
@@ -963,7 +970,7 @@ static void bg_end(struct fc_conn *c, struct fc_args *a, int error, void *ctx)
  * completion) while the socket is full: the send is queued instead of
  * blocking the receiver, and goes out once the daemon drains the socket.
  */
-START_TEST(test_deferred_send)
+static void deferred_send(int path, int close_instead)
 {
 	enum { NBG = 3, WSIZE = 16 * 1024 };
 	struct setup s;
@@ -979,12 +986,18 @@ START_TEST(test_deferred_send)
 	unsigned i, nfill = 0;
 	int fd;
 
-	if (setup_start(&s, _i, 0, 0)) {
+	unsigned logged0;
+
+	if (setup_start(&s, path, 0, 0)) {
 		free(data);
 		return;
 	}
 	s.f.max_background = 1;
 	s.f.hold_first_write = 1;
+	s.f.close_on_drain = close_instead;
+	pthread_mutex_lock(&log_lock);
+	logged0 = deferred_logged;
+	pthread_mutex_unlock(&log_lock);
 	setup_init(&s);
 	ck_assert_uint_eq(fc_conn_info(s.c)->max_background, 1);
 	fd = fc_fd_transport_fd(s.t);
@@ -1024,7 +1037,7 @@ START_TEST(test_deferred_send)
 
 	/* The receiver queued WRITE 2 instead of blocking: let the daemon read. */
 	pthread_mutex_lock(&log_lock);
-	while (deferred_logged < 1)
+	while (deferred_logged == logged0)
 		pthread_cond_wait(&log_cond, &log_lock);
 	pthread_mutex_unlock(&log_lock);
 	pthread_mutex_lock(&s.f.lock);
@@ -1036,19 +1049,39 @@ START_TEST(test_deferred_send)
 	while (bc.done < NBG)
 		pthread_cond_wait(&bc.cond, &bc.lock);
 	pthread_mutex_unlock(&bc.lock);
-	ck_assert_int_eq(bc.ok, NBG);
-
 	fc_fd_transport_stats(s.t, &st);
 	ck_assert_uint_ge(st.tx_deferred, 1);
-	pthread_mutex_lock(&s.f.lock);
-	ck_assert_uint_eq(s.f.nfiller, nfill);
-	ck_assert_uint_eq(s.f.bad_data, 0);
-	ck_assert_uint_eq(s.f.bad_frames, 0);
-	pthread_mutex_unlock(&s.f.lock);
+	if (close_instead) {
+		/* WRITE 1 was answered; the queued WRITE 2 and WRITE 3 failed. */
+		ck_assert_int_eq(bc.ok, 1);
+		ck_assert_int_eq(fc_conn_state(s.c), FC_CONN_ABORTED);
+	} else {
+		ck_assert_int_eq(bc.ok, NBG);
+		pthread_mutex_lock(&s.f.lock);
+		ck_assert_uint_eq(s.f.nfiller, nfill);
+		ck_assert_uint_eq(s.f.bad_data, 0);
+		ck_assert_uint_eq(s.f.bad_frames, 0);
+		pthread_mutex_unlock(&s.f.lock);
+	}
 	free(data);
 	setup_finish(&s);
 	pthread_cond_destroy(&bc.cond);
 	pthread_mutex_destroy(&bc.lock);
+}
+
+START_TEST(test_deferred_send)
+{
+	deferred_send(_i, 0);
+}
+END_TEST
+
+/*
+ * The same, but the daemon goes away while the receiver holds the queued
+ * send: every background request still completes (no hang).
+ */
+START_TEST(test_deferred_send_close)
+{
+	deferred_send(_i, 1);
 }
 END_TEST
 
@@ -1114,6 +1147,7 @@ static Suite *fd_suite(void)
 	tcase_add_loop_test(tc, test_daemon_close_before_init, 0, NPATHS);
 	tcase_add_loop_test(tc, test_local_shutdown, 0, NPATHS);
 	tcase_add_loop_test(tc, test_deferred_send, 0, NPATHS);
+	tcase_add_loop_test(tc, test_deferred_send_close, 0, NPATHS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");

@@ -72,6 +72,8 @@
 struct fd_deferred {
 	struct fd_deferred *next;
 	size_t len;
+	uint64_t unique;	/* of the request, to fail it if the send fails */
+	int noreply;
 	struct msghdr msg;	/* for IORING_OP_SENDMSG: lives until its CQE */
 	struct iovec iov;
 	unsigned char data[];
@@ -258,9 +260,31 @@ static int fd_sendmsg(struct fd_transport *ft, struct msghdr *m, size_t total,
 	return 0;
 }
 
+/*
+ * A queued send failed for good: the connection believes the request is
+ * with the daemon, so answer it ourselves with the error (as a reply the
+ * connection validates like any other), instead of leaving it pending.
+ */
+static void fd_fail_deferred(struct fd_transport *ft,
+			     const struct fd_deferred *d, int err)
+{
+	struct fc_out_header oh;
+
+	fd_log(ft, FC_LOG_WARN, "fd transport: queued send failed (%d)", err);
+	if (d->noreply || !ft->conn)
+		return;
+	if (err >= 0 || err < -511)
+		err = -EIO;
+	memset(&oh, 0, sizeof(oh));
+	oh.len = sizeof(oh);
+	oh.error = err;
+	oh.unique = d->unique;
+	fc_conn_deliver(ft->conn, &oh, sizeof(oh));
+}
+
 /* Receiver thread, socket full: keep a copy for later (FIFO). */
 static int fd_defer(struct fd_transport *ft, const struct iovec *v,
-		    unsigned n, size_t total)
+		    unsigned n, size_t total, const struct fc_send_info *info)
 {
 	struct fd_deferred *d;
 	size_t off = 0;
@@ -275,6 +299,8 @@ static int fd_defer(struct fd_transport *ft, const struct iovec *v,
 		off += v[i].iov_len;
 	}
 	d->len = total;
+	d->unique = info ? info->unique : 0;
+	d->noreply = info ? info->noreply : 1;
 	d->iov.iov_base = d->data;
 	d->iov.iov_len = total;
 	d->msg.msg_iov = &d->iov;
@@ -300,7 +326,6 @@ static int fd_send(struct fc_transport *t, const struct fc_iov *iov,
 	unsigned i, n = 0;
 	int err;
 
-	(void)info;
 	if (niov > FD_MAX_IOV)
 		return -EINVAL;
 	for (i = 0; i < niov; i++) {
@@ -322,10 +347,10 @@ static int fd_send(struct fc_transport *t, const struct fc_iov *iov,
 	if (fd_rx_self == ft) {
 		/* Keep this thread's own sends in order behind the queue. */
 		if (ft->dq_head)
-			return fd_defer(ft, v, n, total);
+			return fd_defer(ft, v, n, total, info);
 		err = fd_sendmsg(ft, &m, total, MSG_DONTWAIT);
 		if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS)
-			return fd_defer(ft, v, n, total);
+			return fd_defer(ft, v, n, total, info);
 	} else {
 		err = fd_sendmsg(ft, &m, total, 0);
 	}
@@ -350,21 +375,14 @@ static int fd_flush_deferred(struct fd_transport *ft)
 
 		if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS)
 			return 0;
-		if (err) {
-			/*
-			 * The connection believes this request is with the
-			 * daemon.  If the socket broke, the receiver sees the
-			 * end next and aborts; anything else is logged.
-			 */
-			fd_log(ft, FC_LOG_WARN,
-			       "fd transport: queued send failed (%d)", err);
-			if (fd_peer_gone_errno(-err))
-				return err;
-		}
 		ft->dq_head = d->next;
 		if (!ft->dq_head)
 			ft->dq_tail = NULL;
+		if (err)
+			fd_fail_deferred(ft, d, err);
 		ft->plat->free(ft->plat->ctx, d);
+		if (err && fd_peer_gone_errno(-err))
+			return err;
 	}
 	return 0;
 }
@@ -601,17 +619,18 @@ static void fd_rx_uring(struct fd_transport *ft)
 				struct fd_deferred *d = ft->dq_head;
 
 				ft->send_inflight = 0;
-				if (res < 0 && res != -EAGAIN) {
-					fd_log(ft, FC_LOG_WARN,
-					       "fd transport: queued send failed (%d)",
-					       res);
-				}
 				if (res == -EAGAIN || res == -EINTR)
 					continue; /* resubmitted below */
 				if (d) {
 					ft->dq_head = d->next;
 					if (!ft->dq_head)
 						ft->dq_tail = NULL;
+					if (res < 0) {
+						fd_fail_deferred(ft, d, res);
+					} else {
+						FD_COUNT(ft, tx_msgs, 1);
+						FD_COUNT(ft, tx_bytes, d->len);
+					}
 					ft->plat->free(ft->plat->ctx, d);
 				}
 				continue;
@@ -703,8 +722,10 @@ static void *fd_rx_main(void *arg)
 	else
 #endif
 		fd_rx_syscalls(ft);
-	/* Nothing can be written any more: forget what was queued. */
-	fd_drop_deferred(ft);
+	/*
+	 * Queued sends stay queued: an IORING_OP_SENDMSG may still point at
+	 * one until io_uring_queue_exit() in fd_destroy(), which frees them.
+	 */
 	fd_rx_self = NULL;
 	return NULL;
 }
