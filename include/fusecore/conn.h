@@ -42,6 +42,11 @@ struct fc_init_profile {
 	uint64_t flags;
 	/** Upper clamp for the negotiated max_pages (Linux's max_pages_limit). */
 	uint32_t max_pages_limit;
+	/**
+	 * Upper clamp for the negotiated max_write, 0 for none (Linux has
+	 * none; a transport whose messages are bounded sets one).
+	 */
+	uint32_t max_write_limit;
 	/** Upper clamp for max_background / congestion_threshold from INIT. */
 	uint16_t max_background_limit;
 	uint16_t congestion_threshold_limit;
@@ -254,7 +259,9 @@ int fc_conn_destroy_request(struct fc_conn *c);
 
 /**
  * Abort (if still alive), detach and destroy the transport, free the
- * connection.  No request may be in progress.
+ * connection.  No request may be in progress, and it must not be called
+ * from a completion callback (which may run on the transport's receiver
+ * thread, which the transport then could not join).
  */
 void fc_conn_free(struct fc_conn *c);
 

@@ -252,6 +252,13 @@ static void send_req(struct fc_conn *c, struct fc_req *r)
 	int err, interrupt;
 
 	err = send_message(c, r->args, unique);
+	if (err == -ENOTCONN) {
+		/* The daemon is gone: everyone learns it the same way. */
+		fc_conn_abort(c);
+		if (noreply)
+			fc_req_finish(c, r, err);
+		return;
+	}
 	fc_lock(c);
 	if (err) {
 		struct fc_req *t = noreply ? r : fc_pending_take(c, unique);

@@ -134,6 +134,8 @@ static int process_init_reply(struct fc_conn *c, const struct fc_init_out *o)
 
 	/* Limits (process_init_reply, process_init_limits). */
 	ci->max_write = o->minor < 5 ? FC_MIN_MAX_WRITE : o->max_write;
+	if (c->profile.max_write_limit && ci->max_write > c->profile.max_write_limit)
+		ci->max_write = c->profile.max_write_limit;
 	if (ci->max_write < FC_MIN_MAX_WRITE)
 		ci->max_write = FC_MIN_MAX_WRITE;
 	ci->max_readahead = c->profile.max_readahead;
