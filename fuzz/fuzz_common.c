@@ -23,6 +23,15 @@ int fz_strict(void)
 	return strict;
 }
 
+int fz_tracing(void)
+{
+	static int trace = -1;
+
+	if (trace < 0)
+		trace = getenv("FUSECORE_FUZZ_TRACE") != NULL;
+	return trace;
+}
+
 size_t fz_take(struct fz_in *in, void *dst, size_t len)
 {
 	size_t n = len < in->n ? len : in->n;

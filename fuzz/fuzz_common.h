@@ -38,6 +38,9 @@ int fz_strict(void);
 
 #define FZ_KNOWN(id, cond) ((cond) && !fz_strict())
 
+/* Non-zero if FUSECORE_FUZZ_TRACE is set: harnesses then narrate a run. */
+int fz_tracing(void);
+
 /* ---- Input ------------------------------------------------------------------ */
 
 struct fz_in {

@@ -208,14 +208,88 @@ def init_seeds(captures):
 
 def main():
     captures = sorted(os.path.join(VECTORS, f) for f in os.listdir(VECTORS) if f.endswith(".fcap"))
-    for h in ("fuzz_reply", "fuzz_init"):
+    for h in ("fuzz_reply", "fuzz_init", "fuzz_stack"):
         os.makedirs(os.path.join(CORPUS, h), exist_ok=True)
     seen = reply_seeds(captures)
     handmade_reply_seeds(seen)
     init_seeds(captures)
+    stack_seeds()
     write_dicts()
     return 0
 
+
+
+# ---- fuzz_stack programs ---------------------------------------------------------
+
+# fuzz_stack.c run_op() numbering and operands (keep in sync).
+LOOKUP, GETATTR, SETATTR, MKNOD, MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME, \
+    READLINK, OPEN, CREATE, READ, WRITE, FLUSH, RELEASE, FSYNC, READDIR, STATFS, \
+    ACCESS, STATX, XATTR, LOCK, FILEIO, PUT, FLUSH_FORGETS, TIME, FIND, SETFL = range(30)
+NAME = {"a": 0, "b": 1, "dir": 2, "f0": 3, "dsub": 4, ".": 5, "..": 6, "x/y": 7}
+ROOT = 0
+
+
+def u16(v):
+    return struct.pack("<H", v)
+
+
+def stack_program(minor=0, kind=0, ops=b"", answers=b""):
+    prog = bytes([minor, kind]) + struct.pack("<I", 0) + ops
+    return u16(len(prog)) + prog + answers
+
+
+def stack_seeds():
+    seen = set()
+    n = NAME
+    file_io = (bytes([LOOKUP, ROOT, n["a"]]) + bytes([OPEN, 1, 2]) +
+               bytes([WRITE, 0]) + u16(5000) + u16(0) + bytes([0]) +
+               bytes([READ, 0]) + u16(8192) + u16(0) + bytes([0]) +
+               bytes([READ, 0]) + u16(300) + u16(4000) + bytes([1]) +
+               bytes([FSYNC, 0, 1, FLUSH, 0, RELEASE, 0]) +
+               bytes([GETATTR, 1, 1, SETATTR, 1, 0x08]) + u16(100) + bytes([PUT, 1]))
+    dirs = (bytes([MKDIR, ROOT, n["dir"]]) + bytes([OPEN, 1, 4]) +
+            bytes([READDIR, 0, 0]) + u16(4096) + bytes([1]) +
+            bytes([READDIR, 0, 0]) + u16(4096) + bytes([0]) +
+            bytes([READDIR, 0, 0]) + u16(4096) + bytes([3]) +
+            bytes([RELEASE, 0]) +
+            bytes([CREATE, 1, n["f0"], 0]) +
+            bytes([RENAME, 1, ROOT, n["f0"], n["b"], 0]) +
+            bytes([RENAME, 1, ROOT, n["a"], n["b"], 1]) +
+            bytes([UNLINK, ROOT, n["b"], RMDIR, ROOT, n["dir"]]) +
+            bytes([PUT, 1, FLUSH_FORGETS]))
+    names = (bytes([SYMLINK, ROOT, n["a"], READLINK, 1, 200]) +
+             bytes([MKNOD, ROOT, n["b"], 1, LINK, 1, ROOT, n["f0"]]) +
+             bytes([STATFS, 1, ACCESS, 1, 4, STATX, 1]) +
+             bytes([LOOKUP, ROOT, n["x/y"], LOOKUP, ROOT, n["."], LOOKUP, ROOT, 0x1f]) +
+             bytes([TIME, 50, 1, GETATTR, 2, 0, FIND, 0, FIND, 1]))
+    xattrs = b"".join(bytes([XATTR, sub, ROOT, 0]) + u16(size) + bytes([0])
+                      for sub in range(4) for size in (0, 64))
+    locks = (bytes([LOOKUP, ROOT, n["a"], OPEN, 1, 2]) +
+             bytes([LOCK, 0, 0, 1]) + u16(0) + bytes([1]) + u16(0) +
+             bytes([LOCK, 1, 0, 0]) + u16(10) + bytes([0]) + u16(20) +
+             bytes([LOCK, 9, 0, 1]) + u16(0) + bytes([1]) + u16(0) +
+             bytes([LOCK, 2, 0, 0]) + u16(0) + bytes([0]) + u16(0) + bytes([2]) +
+             bytes([RELEASE, 0]))
+    fileio = (bytes([LOOKUP, ROOT, n["a"], OPEN, 1, 2, LOOKUP, ROOT, n["b"], OPEN, 2, 2]) +
+              bytes([FILEIO, 0, 0, 1]) + u16(0) + bytes([0]) +
+              bytes([FILEIO, 1, 0, 1]) + u16(0) + bytes([0]) + u16(4096) +
+              bytes([FILEIO, 2, 0, 1]) + u16(0) + u16(0) + u16(100) +
+              bytes([FILEIO, 3, 0, 1]) + u16(0) + bytes([16]) + u16(0x5401) + bytes([8]) +
+              bytes([FILEIO, 4, 0, 1]) + u16(0) + bytes([1]) +
+              bytes([SETFL, 0, 1, WRITE, 0]) + u16(10) + u16(0) + bytes([0]) +
+              bytes([RELEASE, 0, RELEASE, 1]))
+    for tag, ops in (("file-io", file_io), ("dirs", dirs), ("names", names),
+                     ("xattrs", xattrs), ("locks", locks), ("fileio", fileio)):
+        for minor in (0, 3, 7):
+            write("fuzz_stack/%s-m%d" % (tag, minor), stack_program(minor, 0, ops), seen)
+        write("fuzz_stack/%s-virtio" % tag, stack_program(0, 1, ops), seen)
+    # A hostile daemon for the directory program: READDIRPLUS entries that
+    # reuse nodeids (stale generations), '.' with a nodeid, errors, silence.
+    hostile = (bytes([0, 0]) +                     # MKDIR: plausible, fresh nodeid
+               bytes([0, 0, 0]) +                  # OPENDIR
+               bytes([0, 0x87]) + bytes([0x0b, 0x01, 0x02, 0x09, 0x19, 0x01, 0x00]) +
+               bytes([4, 5, 6, 3, 7]))
+    write("fuzz_stack/dirs-hostile", stack_program(0, 0, dirs, hostile), seen)
 
 
 # ---- Dictionaries ------------------------------------------------------------

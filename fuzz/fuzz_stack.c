@@ -1,0 +1,1372 @@
+/*
+ * fuzz_stack: the whole stack over the memory transport, a hostile daemon
+ * against realistic kernel activity.
+ *
+ * The input is two streams: a program of FUSE-client calls (fusecore/ops.h:
+ * lookup, create, open, read, write, readdir, rename, xattrs, locks, node
+ * references, forgets...) and the daemon's answers.  The harness is the
+ * daemon (the memory transport's pump): for every request it reads, it
+ * takes one directive from the answer stream: a plausible reply built from
+ * the request (with fields drawn from the stream: nodeids, generations,
+ * file types, sizes, FOPEN flags, directory entries, short or long counts),
+ * an error, raw bytes, an interrupt, a notification, silence, or death.
+ * When the answer stream runs dry the daemon keeps answering plausibly
+ * (all choices zero: a well-behaved daemon), so every program runs to its
+ * end; then every open file is released, every node put and the client
+ * freed (it sends its forgets), and the connection is torn down.
+ *
+ * Input layout:
+ *   u16  program length P, then P program bytes; the rest are answers.
+ *   program: u8 minor choice, u8 kind/flags choice, u32 granted flags
+ *            (mixed into a default grant), then one op byte plus its
+ *            operands per call (see run_op()).
+ *
+ * Invariants (trap on violation):
+ *  - every call returns; results are 0/lengths or -errno within range;
+ *    reads return at most what was asked and exactly the daemon's bytes,
+ *    writes carry exactly the caller's bytes at the right offsets, a
+ *    readlink result is NUL-terminated, xattr lists are NUL-terminated;
+ *  - lookup accounting, per nodeid, from the daemon's recorded stream:
+ *    FORGET/BATCH_FORGET never return more lookups than the daemon's
+ *    accepted entry replies granted (never negative), a node's own count
+ *    never exceeds what is outstanding, and after unmount with a live
+ *    daemon every lookup the client kept has been forgotten;
+ *  - after the teardown nothing is pending, queued or allocated.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "fusecore/conn.h"
+#include "fusecore/mock.h"
+#include "fusecore/ops.h"
+#include "fusecore/proto.h"
+#include "fusecore/transport.h"
+#include "protocol/conn_i.h" /* read-only checks of the pending table */
+
+#define NSLOTS 16
+#define NOPEN 8
+#define NMAP 1024
+#define MAXBUF (256 * 4096 + 8192)
+
+/* ---- Lookup accounting per nodeid ----------------------------------------------- */
+
+struct acct {
+	uint64_t nodeid;
+	uint64_t granted;    /* accepted entry replies (the daemon's count) */
+	uint64_t forgotten;  /* FORGET / BATCH_FORGET received */
+	uint64_t kept;       /* entries the client handed out with a node */
+	uint32_t type;       /* S_IFMT the daemon gave it last */
+	int used;
+};
+
+struct harness {
+	struct fz_in prog, ans;
+	const struct fc_platform *plat;
+	struct fc_transport *t;
+	struct fc_conn *c;
+	struct fc_client *cl;
+	struct fc_caller who;
+	int task;
+	int gone;
+	int acct_full;
+	unsigned init_done;
+	uint32_t minor;
+	uint64_t grant;
+	uint64_t next_nodeid;
+	uint64_t last_nodeid;
+	/* This call's answers were all plausible: its data can be checked. */
+	int op_plausible;
+	long last_result;
+	struct acct map[NMAP];
+	struct fc_node *node[NSLOTS];
+	struct fc_open_ctx *open[NOPEN];
+	unsigned char req[MAXBUF];
+	unsigned char reply[MAXBUF];
+	unsigned char buf[MAXBUF];     /* the caller's buffers */
+	unsigned char scratch[MAXBUF]; /* the daemon's replies being built */
+};
+
+static struct acct *acct_get(struct harness *hs, uint64_t nodeid)
+{
+	unsigned i, h = (unsigned)((nodeid * 0x9e3779b97f4a7c15ull) >> 54) % NMAP;
+
+	for (i = 0; i < NMAP; i++) {
+		struct acct *a = &hs->map[(h + i) % NMAP];
+
+		if (a->used && a->nodeid == nodeid)
+			return a;
+		if (!a->used) {
+			a->used = 1;
+			a->nodeid = nodeid;
+			return a;
+		}
+	}
+	hs->acct_full = 1;
+	return NULL;
+}
+
+static void acct_forget(struct harness *hs, uint64_t nodeid, uint64_t n)
+{
+	struct acct *a = acct_get(hs, nodeid);
+
+	if (!a)
+		return;
+	a->forgotten += n;
+	if (a->forgotten > a->granted)
+		fprintf(stderr, "fuzz_stack: nodeid %llu forgotten %llu > granted %llu\n",
+			(unsigned long long)nodeid, (unsigned long long)a->forgotten,
+			(unsigned long long)a->granted);
+	/* Never more lookups returned than the daemon gave. */
+	FZ_CHECK(a->forgotten <= a->granted);
+}
+
+static void acct_grant(struct harness *hs, uint64_t nodeid, uint32_t mode)
+{
+	struct acct *a;
+
+	if (!nodeid)
+		return;
+	a = acct_get(hs, nodeid);
+	if (!a)
+		return;
+	a->granted++;
+	a->type = mode & FC_S_IFMT;
+}
+
+static void acct_kept(struct harness *hs, const struct fc_node *n)
+{
+	struct acct *a;
+
+	if (!n)
+		return;
+	a = acct_get(hs, fc_node_id(n));
+	if (a)
+		a->kept++;
+}
+
+/* ---- The daemon ------------------------------------------------------------------- */
+
+static const uint32_t minors[8] = { 45, 45, 41, 31, 23, 16, 12, 8 };
+
+static uint8_t ans8(struct harness *hs) { return fz_u8(&hs->ans); }
+static uint16_t ans16(struct harness *hs) { return fz_u16(&hs->ans); }
+
+static void write_msg(struct harness *hs, const struct fc_in_header *rq,
+		      const unsigned char *msg, size_t len);
+
+static void reply(struct harness *hs, const struct fc_in_header *rq, int32_t error,
+		  const void *payload, size_t plen)
+{
+	struct fc_out_header oh;
+
+	oh.len = (uint32_t)(sizeof(oh) + plen);
+	oh.error = error;
+	oh.unique = rq->unique;
+	memcpy(hs->reply, &oh, sizeof(oh));
+	if (plen)
+		memcpy(hs->reply + sizeof(oh), payload, plen);
+	write_msg(hs, rq, hs->reply, sizeof(oh) + plen);
+}
+
+/* Entry-bearing replies grant lookups once accepted. */
+static void account_reply(struct harness *hs, uint32_t opcode,
+			  const unsigned char *p, size_t plen)
+{
+	switch (opcode) {
+	case FC_LOOKUP: case FC_MKNOD: case FC_MKDIR: case FC_SYMLINK:
+	case FC_LINK: case FC_CREATE: case FC_TMPFILE: {
+		struct fc_entry_out eo;
+
+		memset(&eo, 0, sizeof(eo));
+		memcpy(&eo, p, plen < sizeof(eo) ? plen : sizeof(eo));
+		if (plen >= sizeof(uint64_t))
+			acct_grant(hs, eo.nodeid, eo.attr.mode);
+		break;
+	}
+	case FC_READDIRPLUS: {
+		/* Every record that fits counts, but '.' and '..' (libfuse). */
+		size_t off = 0;
+
+		while (plen - off >= FC_NAME_OFFSET_DIRENTPLUS) {
+			struct fc_entry_out eo;
+			struct fc_dirent d;
+			size_t rec;
+			const char *name;
+
+			memcpy(&eo, p + off, sizeof(eo));
+			memcpy(&d, p + off + sizeof(eo), FC_NAME_OFFSET);
+			rec = FC_DIRENT_ALIGN(FC_NAME_OFFSET_DIRENTPLUS + (size_t)d.namelen);
+			if (rec > plen - off || d.namelen > plen)
+				break;
+			name = (const char *)p + off + FC_NAME_OFFSET_DIRENTPLUS;
+			if (!(d.namelen == 1 && name[0] == '.') &&
+			    !(d.namelen == 2 && name[0] == '.' && name[1] == '.'))
+				acct_grant(hs, eo.nodeid, eo.attr.mode);
+			off += rec;
+		}
+		break;
+	}
+	}
+}
+
+static void write_msg(struct harness *hs, const struct fc_in_header *rq,
+		      const unsigned char *msg, size_t len)
+{
+	struct fc_out_header oh;
+	int r;
+
+	r = fc_mem_daemon_write(hs->t, msg, len);
+	if (fz_tracing())
+		fprintf(stderr, "  daemon: %s unique %llu: %zu bytes -> %d\n",
+			rq ? "reply" : "notify", rq ? (unsigned long long)rq->unique : 0ull,
+			len, r);
+	FZ_CHECK(r == 0 || r == -EINVAL || r == -ENOENT || r == -ENOTCONN ||
+		 r == -ENOSYS || r == -ENAMETOOLONG);
+	if (r != 0 || len < sizeof(oh))
+		return;
+	memcpy(&oh, msg, sizeof(oh));
+	if (oh.error || !oh.unique || (oh.unique & 1) || !rq ||
+	    oh.unique != rq->unique)
+		return;
+	account_reply(hs, rq->opcode, msg + sizeof(oh), len - sizeof(oh));
+}
+
+static uint32_t natural_type(struct harness *hs, const struct fc_in_header *rq,
+			     const unsigned char *body, size_t blen)
+{
+	switch (rq->opcode) {
+	case FC_MKDIR:
+		return FC_S_IFDIR;
+	case FC_SYMLINK:
+		return FC_S_IFLNK;
+	case FC_MKNOD: {
+		struct fc_mknod_in mi;
+
+		if (blen < 4)
+			return FC_S_IFREG;
+		memcpy(&mi, body, blen < sizeof(mi) ? blen : sizeof(mi));
+		return (mi.mode & FC_S_IFMT) ? (mi.mode & FC_S_IFMT) : FC_S_IFREG;
+	}
+	case FC_LOOKUP:
+		/* Names that start with 'd' are directories. */
+		return blen && body[0] == 'd' ? FC_S_IFDIR : FC_S_IFREG;
+	default: {
+		struct acct *a = acct_get(hs, rq->nodeid);
+
+		if (rq->nodeid == FC_ROOT_ID)
+			return FC_S_IFDIR;
+		return a && a->type ? a->type : FC_S_IFREG;
+	}
+	}
+}
+
+static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
+		      uint32_t type, uint8_t v)
+{
+	static const uint32_t types[4] = { 0, FC_S_IFDIR, FC_S_IFREG, 0 };
+
+	memset(at, 0, sizeof(*at));
+	at->ino = ino;
+	at->mode = (((v >> 4) & 3) == 0 ? type : types[(v >> 4) & 3]) | 0644;
+	if (((v >> 4) & 3) == 3)
+		at->mode = ans8(hs) & 7 ? 0170644 : 0; /* not a file type */
+	at->nlink = 1;
+	at->blksize = 4096;
+	at->size = (v & 0x40) ? (uint64_t)INT64_MAX + ans8(hs) : ans16(hs);
+	at->mtimensec = v & 0x80 ? 0xffffffffu : 0;
+}
+
+static void entry_out(struct harness *hs, const struct fc_in_header *rq,
+		      const unsigned char *body, size_t blen, struct fc_entry_out *eo)
+{
+	uint8_t v = ans8(hs);
+	uint64_t nodeid;
+
+	switch (v & 7) {
+	case 0: nodeid = hs->next_nodeid++; break;
+	case 1: nodeid = hs->last_nodeid ? hs->last_nodeid : hs->next_nodeid++; break;
+	case 2: nodeid = 0; break;
+	case 3: nodeid = FC_ROOT_ID; break;
+	default: nodeid = 2 + (v & 3); break;
+	}
+	hs->last_nodeid = nodeid;
+	memset(eo, 0, sizeof(*eo));
+	eo->nodeid = nodeid;
+	eo->generation = (v & 8) ? ans8(hs) : 0;
+	eo->entry_valid = (v & 0x80) ? 0 : 1;
+	eo->attr_valid = (v & 0x80) ? 0 : 1;
+	fill_attr(hs, &eo->attr, nodeid, natural_type(hs, rq, body, blen), v & 0x70);
+}
+
+static uint8_t pattern(uint64_t off)
+{
+	return (uint8_t)(off * 7 + (off >> 8) + 1);
+}
+
+static const char *const dnames[] = {
+	"f0", ".", "..", "dir", "a", "b/c", "", "file-with-a-longer-name",
+};
+
+/* A READDIR(PLUS) answer of up to @size bytes. */
+static size_t dir_reply(struct harness *hs, const struct fc_in_header *rq,
+			uint64_t start, uint32_t size, int plus, unsigned char *out)
+{
+	uint8_t v = ans8(hs);
+	unsigned n = v ? (v & 7) : 3, i;
+	size_t len = 0;
+
+	if (start >= 8)
+		return 0; /* end of directory */
+	for (i = 0; i < n; i++) {
+		uint8_t e = v ? ans8(hs) : (uint8_t)(i == 0 ? 1 : i == 1 ? 2 : 0);
+		const char *nm = dnames[e & 7];
+		size_t nlen = strlen(nm);
+		size_t head = plus ? FC_NAME_OFFSET_DIRENTPLUS : FC_NAME_OFFSET;
+		size_t rec = FC_DIRENT_ALIGN(head + nlen);
+		struct fc_dirent d;
+
+		if (len + rec > size)
+			break;
+		memset(out + len, 0, rec);
+		if (plus) {
+			struct fc_entry_out eo;
+
+			entry_out(hs, rq, (const unsigned char *)nm, nlen, &eo);
+			if (e & 8)
+				eo.nodeid = 0;
+			memcpy(out + len, &eo, sizeof(eo));
+		}
+		memset(&d, 0, sizeof(d));
+		d.ino = 100 + i;
+		d.off = start + i + 1;
+		d.namelen = (uint32_t)nlen;
+		d.type = (e & 0x10) ? 4 : 8;
+		memcpy(out + len + (plus ? sizeof(struct fc_entry_out) : 0), &d,
+		       FC_NAME_OFFSET);
+		memcpy(out + len + head, nm, nlen);
+		len += rec;
+	}
+	return len;
+}
+
+/* A reply that looks like what a daemon would say to @rq. */
+static void plausible(struct harness *hs, const struct fc_in_header *rq,
+		      const unsigned char *body, size_t blen)
+{
+	unsigned char *p = hs->scratch;
+	size_t plen = 0;
+
+	switch (rq->opcode) {
+	case FC_LOOKUP: case FC_MKNOD: case FC_MKDIR: case FC_SYMLINK:
+	case FC_LINK: {
+		struct fc_entry_out eo;
+
+		entry_out(hs, rq, body, blen, &eo);
+		plen = hs->minor < 9 ? FC_COMPAT_ENTRY_OUT_SIZE : sizeof(eo);
+		memcpy(p, &eo, plen);
+		break;
+	}
+	case FC_CREATE: {
+		struct fc_entry_out eo;
+		struct fc_open_out oo;
+
+		entry_out(hs, rq, body, blen, &eo);
+		if (!((ans8(hs) >> 4) & 3))
+			eo.attr.mode = FC_S_IFREG | 0644;
+		memset(&oo, 0, sizeof(oo));
+		oo.fh = ans8(hs);
+		oo.open_flags = ans8(hs);
+		memcpy(p, &eo, sizeof(eo));
+		memcpy(p + sizeof(eo), &oo, sizeof(oo));
+		plen = sizeof(eo) + sizeof(oo);
+		break;
+	}
+	case FC_GETATTR: case FC_SETATTR: {
+		struct fc_attr_out ao;
+		uint8_t v = ans8(hs);
+
+		memset(&ao, 0, sizeof(ao));
+		ao.attr_valid = v & 1;
+		fill_attr(hs, &ao.attr, rq->nodeid, natural_type(hs, rq, body, blen), v & 0xf0);
+		plen = hs->minor < 9 ? FC_COMPAT_ATTR_OUT_SIZE : sizeof(ao);
+		memcpy(p, &ao, plen);
+		break;
+	}
+	case FC_OPEN: case FC_OPENDIR: {
+		struct fc_open_out oo;
+
+		memset(&oo, 0, sizeof(oo));
+		oo.fh = ans8(hs);
+		oo.open_flags = ans8(hs);
+		memcpy(p, &oo, sizeof(oo));
+		plen = sizeof(oo);
+		break;
+	}
+	case FC_READ: {
+		struct fc_read_in ri;
+		uint16_t want;
+		size_t i;
+
+		memset(&ri, 0, sizeof(ri));
+		memcpy(&ri, body, blen < sizeof(ri) ? blen : sizeof(ri));
+		want = ans16(hs);
+		plen = want && want < ri.size ? want : ri.size;
+		if (plen > MAXBUF - 64)
+			plen = MAXBUF - 64;
+		for (i = 0; i < plen; i++)
+			p[i] = pattern(ri.offset + i);
+		break;
+	}
+	case FC_WRITE: {
+		struct fc_write_in wi;
+		struct fc_write_out wo;
+		size_t wsz = hs->minor < 9 ? FC_COMPAT_WRITE_IN_SIZE : sizeof(wi);
+		uint8_t v = ans8(hs);
+		size_t i;
+
+		memset(&wi, 0, sizeof(wi));
+		memcpy(&wi, body, blen < wsz ? blen : wsz);
+		/* The data is the caller's, at the offset the request names. */
+		FZ_CHECK(blen == wsz + wi.size);
+		for (i = 0; i < wi.size; i++)
+			FZ_CHECK(body[wsz + i] == pattern(wi.offset + i));
+		memset(&wo, 0, sizeof(wo));
+		switch (v & 3) {
+		case 0: wo.size = wi.size; break;
+		case 1: wo.size = wi.size ? wi.size - 1 : 0; break;
+		case 2: wo.size = wi.size + 1; break;
+		case 3: wo.size = 0; break;
+		}
+		memcpy(p, &wo, sizeof(wo));
+		plen = sizeof(wo);
+		break;
+	}
+	case FC_READDIR: case FC_READDIRPLUS: {
+		struct fc_read_in ri;
+
+		memset(&ri, 0, sizeof(ri));
+		memcpy(&ri, body, blen < sizeof(ri) ? blen : sizeof(ri));
+		plen = dir_reply(hs, rq, ri.offset, ri.size < MAXBUF - 64 ? ri.size : MAXBUF - 64,
+				 rq->opcode == FC_READDIRPLUS, p);
+		break;
+	}
+	case FC_READLINK: {
+		static const char *const targets[] = { "target", "", "/abs/path", "x" };
+		uint8_t v = ans8(hs);
+
+		if ((v & 7) == 7) {
+			plen = 4096; /* a page: too long */
+			memset(p, 'l', plen);
+		} else {
+			plen = strlen(targets[v & 3]);
+			memcpy(p, targets[v & 3], plen);
+		}
+		break;
+	}
+	case FC_STATFS: {
+		struct fc_statfs_out so;
+
+		fz_take(&hs->ans, &so, sizeof(so));
+		plen = hs->minor < 4 ? FC_COMPAT_STATFS_SIZE : sizeof(so);
+		memcpy(p, &so, plen);
+		break;
+	}
+	case FC_GETXATTR: case FC_LISTXATTR: {
+		struct fc_getxattr_in gi;
+		uint16_t v = ans16(hs);
+
+		memset(&gi, 0, sizeof(gi));
+		memcpy(&gi, body, blen < sizeof(gi) ? blen : sizeof(gi));
+		if (gi.size == 0) {
+			struct fc_getxattr_out go;
+
+			memset(&go, 0, sizeof(go));
+			go.size = v;
+			memcpy(p, &go, sizeof(go));
+			plen = sizeof(go);
+		} else {
+			static const char list[] = "user.a\0user.bb\0trusted.c";
+			size_t want = (v & 0x8000) ? (v & 0x7fff) : sizeof(list) - (v & 1);
+
+			plen = want < gi.size ? want : gi.size;
+			if (plen > MAXBUF - 64)
+				plen = MAXBUF - 64;
+			memset(p, 'v', plen);
+			memcpy(p, list, plen < sizeof(list) ? plen : sizeof(list));
+		}
+		break;
+	}
+	case FC_GETLK: {
+		struct fc_lk_out lo;
+
+		fz_take(&hs->ans, &lo, sizeof(lo));
+		if (!(lo.lk.type & 0x80))
+			lo.lk.type %= 3;
+		memcpy(p, &lo, sizeof(lo));
+		plen = sizeof(lo);
+		break;
+	}
+	case FC_LSEEK: case FC_BMAP: case FC_POLL:
+	case FC_COPY_FILE_RANGE: {
+		uint64_t v = fz_u64(&hs->ans);
+
+		memcpy(p, &v, 8);
+		plen = 8;
+		break;
+	}
+	case FC_IOCTL: {
+		struct fc_ioctl_out io;
+		uint16_t n = ans16(hs);
+
+		fz_take(&hs->ans, &io, sizeof(io));
+		if (!(n & 0x8000))
+			io.flags = io.in_iovs = io.out_iovs = 0;
+		memcpy(p, &io, sizeof(io));
+		plen = sizeof(io) + (n & 0xff);
+		memset(p + sizeof(io), 'i', n & 0xff);
+		break;
+	}
+	case FC_STATX: {
+		struct fc_statx_out so;
+
+		fz_take(&hs->ans, &so, sizeof(so));
+		memcpy(p, &so, sizeof(so));
+		plen = sizeof(so);
+		break;
+	}
+	default:
+		plen = 0;
+		break;
+	}
+	reply(hs, rq, 0, p, plen);
+}
+
+static const int errnos[16] = {
+	ENOENT, EIO, ENOSYS, EACCES, EINTR, EAGAIN, ENOTDIR, EEXIST,
+	ENOSPC, ERANGE, EOPNOTSUPP, EISDIR, ENOTEMPTY, EPERM, E2BIG, EXDEV,
+};
+
+static void disconnect(struct harness *hs)
+{
+	if (hs->gone)
+		return;
+	hs->gone = 1;
+	fc_mem_daemon_disconnect(hs->t);
+}
+
+/* Answer one request as the next directive says. */
+static void answer(struct harness *hs, const struct fc_in_header *rq,
+		   const unsigned char *body, size_t blen)
+{
+	for (;;) {
+		uint8_t d = ans8(hs);
+
+		if (hs->gone)
+			return;
+		switch (d & 7) {
+		case 0: case 1: case 2: case 3:
+			plausible(hs, rq, body, blen);
+			return;
+		case 4: {
+			uint8_t e = ans8(hs);
+			int err = (e & 0x80) ? (int)(e & 0x7f) * 5 : errnos[e & 15];
+
+			hs->op_plausible = 0;
+			reply(hs, rq, -err, NULL, 0);
+			return;
+		}
+		case 5: {
+			uint8_t fix = ans8(hs);
+			size_t len = ans16(hs);
+
+			hs->op_plausible = 0;
+			if (len > MAXBUF)
+				len = MAXBUF;
+			fz_take(&hs->ans, hs->reply, len);
+			if (len >= sizeof(struct fc_out_header)) {
+				struct fc_out_header oh;
+
+				memcpy(&oh, hs->reply, sizeof(oh));
+				if (fix & 1)
+					oh.unique = rq->unique;
+				if (fix & 2)
+					oh.len = (uint32_t)len;
+				if (fix & 4)
+					oh.error = 0;
+				memcpy(hs->reply, &oh, sizeof(oh));
+			}
+			write_msg(hs, rq, hs->reply, len);
+			return;
+		}
+		case 6: {
+			uint8_t a = ans8(hs);
+
+			hs->op_plausible = 0;
+			switch (a & 3) {
+			case 0:
+				fc_conn_interrupt(hs->c, &hs->task, a & 4);
+				break;
+			case 1: {
+				/* A notification: code, then bytes. */
+				uint8_t code = ans8(hs);
+				size_t len = ans8(hs);
+
+				fz_take(&hs->ans, hs->reply + 16, len);
+				{
+					struct fc_out_header oh = {
+						.len = (uint32_t)(16 + len),
+						.error = code % 10, .unique = 0 };
+
+					memcpy(hs->reply, &oh, sizeof(oh));
+				}
+				write_msg(hs, NULL, hs->reply, 16 + len);
+				break;
+			}
+			case 2: {
+				struct fc_out_header oh = { .len = 16, .error = FC_NOTIFY_RESEND };
+
+				write_msg(hs, NULL, (const unsigned char *)&oh, sizeof(oh));
+				return; /* the request comes again, with a new unique */
+			}
+			case 3:
+				return; /* silence: this request gets no answer */
+			}
+			continue;
+		}
+		case 7:
+			hs->op_plausible = 0;
+			disconnect(hs);
+			return;
+		}
+	}
+}
+
+/* Account for a request the daemon read, and answer it. */
+static void handle(struct harness *hs, const unsigned char *msg, size_t len)
+{
+	struct fc_in_header rq;
+	const unsigned char *body = msg + sizeof(rq);
+	size_t blen;
+
+	FZ_CHECK(len >= sizeof(rq));
+	memcpy(&rq, msg, sizeof(rq));
+	FZ_CHECK(rq.len == len);
+	blen = len - sizeof(rq);
+	if (fz_tracing())
+		fprintf(stderr, "  request opcode %u unique %llu nodeid %llu, %zu bytes\n",
+			rq.opcode, (unsigned long long)rq.unique,
+			(unsigned long long)rq.nodeid, blen);
+	switch (rq.opcode) {
+	case FC_FORGET: {
+		struct fc_forget_in fi;
+
+		FZ_CHECK(blen == sizeof(fi));
+		memcpy(&fi, body, sizeof(fi));
+		FZ_CHECK(fi.nlookup > 0);
+		acct_forget(hs, rq.nodeid, fi.nlookup);
+		return;
+	}
+	case FC_BATCH_FORGET: {
+		struct fc_batch_forget_in bi;
+		uint32_t i;
+
+		FZ_CHECK(blen >= sizeof(bi));
+		memcpy(&bi, body, sizeof(bi));
+		FZ_CHECK(bi.count >= 1);
+		FZ_CHECK(blen == sizeof(bi) + (size_t)bi.count * sizeof(struct fc_forget_one));
+		for (i = 0; i < bi.count; i++) {
+			struct fc_forget_one f;
+
+			memcpy(&f, body + sizeof(bi) + i * sizeof(f), sizeof(f));
+			FZ_CHECK(f.nlookup > 0);
+			acct_forget(hs, f.nodeid, f.nlookup);
+		}
+		return;
+	}
+	case FC_INTERRUPT:
+	case FC_NOTIFY_REPLY:
+		return;
+	case FC_INIT: {
+		struct fc_init_out o;
+
+		fc_mock_init_out(&o, hs->grant);
+		o.minor = hs->minor;
+		o.max_pages = 64;
+		o.max_write = 65536;
+		o.max_background = 4;
+		reply(hs, &rq, 0, &o, sizeof(o));
+		return;
+	}
+	default:
+		answer(hs, &rq, body, blen);
+	}
+}
+
+static int pump(void *ctx)
+{
+	struct harness *hs = ctx;
+	int handled = 0;
+	long n;
+
+	while (!hs->gone &&
+	       (n = fc_mem_daemon_read(hs->t, hs->req, sizeof(hs->req), 0)) > 0) {
+		handle(hs, hs->req, (size_t)n);
+		handled++;
+	}
+	return handled;
+}
+
+/* ---- The program ------------------------------------------------------------------- */
+
+static uint8_t pr8(struct harness *hs) { return fz_u8(&hs->prog); }
+static uint16_t pr16(struct harness *hs) { return fz_u16(&hs->prog); }
+
+static const char *const pnames[] = {
+	"a", "b", "dir", "f0", "dsub", ".", "..", "x/y",
+};
+
+static const char *pick_name(struct harness *hs, size_t *len)
+{
+	uint8_t v = pr8(hs);
+
+	if ((v & 15) == 15) {
+		/* Longer than any name_max. */
+		static char longname[4200];
+
+		memset(longname, 'n', sizeof(longname) - 1);
+		*len = 1024 + (size_t)(v >> 4) * 200;
+		return longname;
+	}
+	*len = strlen(pnames[v & 7]);
+	return pnames[v & 7];
+}
+
+static struct fc_node *pick_node(struct harness *hs)
+{
+	uint8_t v = pr8(hs) % NSLOTS;
+
+	return hs->node[v] ? hs->node[v] : fc_client_root(hs->cl);
+}
+
+static struct fc_open_ctx *pick_open(struct harness *hs, unsigned *slot)
+{
+	uint8_t v = pr8(hs) % NOPEN;
+
+	*slot = v;
+	return hs->open[v];
+}
+
+/* Keep a new node reference in a free slot, or drop it. */
+static void keep_node(struct harness *hs, struct fc_node *n)
+{
+	unsigned i;
+
+	if (!n)
+		return;
+	acct_kept(hs, n);
+	for (i = 1; i < NSLOTS; i++) {
+		if (!hs->node[i]) {
+			hs->node[i] = n;
+			return;
+		}
+	}
+	fc_node_put(hs->cl, n);
+}
+
+static void keep_open(struct harness *hs, struct fc_open_ctx *of)
+{
+	unsigned i;
+
+	for (i = 0; i < NOPEN; i++) {
+		if (!hs->open[i]) {
+			hs->open[i] = of;
+			return;
+		}
+	}
+	fc_release(hs->cl, of);
+}
+
+static long *last_result;
+
+static void check_err(long r)
+{
+	if (last_result)
+		*last_result = r;
+	/* A result is a count, or -errno: never a stray negative. */
+	FZ_CHECK(r >= 0 || r >= -4095);
+}
+
+static void check_entry(struct harness *hs, int r, const struct fc_entry *e)
+{
+	check_err(r);
+	if (r == 0) {
+		FZ_CHECK(e->node != NULL);
+		FZ_CHECK(fc_node_id(e->node) != 0);
+	} else {
+		FZ_CHECK(e->node == NULL);
+	}
+	(void)hs;
+}
+
+struct rd_ctx {
+	struct harness *hs;
+	unsigned stop_after, seen;
+};
+
+static int on_dirent(void *ctx, const struct fc_dir_entry *d)
+{
+	struct rd_ctx *rc = ctx;
+	unsigned i;
+
+	FZ_CHECK(d->namelen >= 1);
+	for (i = 0; i < d->namelen; i++)
+		FZ_CHECK(d->name[i] != '/');
+	if (d->entry.node)
+		keep_node(rc->hs, d->entry.node);
+	return ++rc->seen >= rc->stop_after;
+}
+
+static void op_xattr(struct harness *hs, uint8_t sub)
+{
+	static const char *const xnames[] = { "user.a", "", "trusted.x", "security.capability" };
+	struct fc_node *n = pick_node(hs);
+	const char *nm = xnames[pr8(hs) & 3];
+	uint32_t size = pr16(hs) & 0x1fff;
+	long r;
+
+	switch (sub & 3) {
+	case 0:
+		memset(hs->buf, 'x', size);
+		r = fc_setxattr(hs->cl, &hs->who, n, nm, hs->buf, size, pr8(hs) & 3);
+		check_err(r);
+		break;
+	case 1:
+		r = fc_getxattr(hs->cl, &hs->who, n, nm, size ? hs->buf : NULL, size);
+		check_err(r);
+		if (r > 0 && size)
+			FZ_CHECK((uint32_t)r <= size);
+		break;
+	case 2:
+		r = fc_listxattr(hs->cl, &hs->who, n, size ? (char *)hs->buf : NULL, size);
+		check_err(r);
+		if (r > 0 && size) {
+			FZ_CHECK((uint32_t)r <= size);
+			FZ_CHECK(hs->buf[r - 1] == 0);
+		}
+		break;
+	case 3:
+		check_err(fc_removexattr(hs->cl, &hs->who, n, nm));
+		break;
+	}
+}
+
+static void op_lock(struct harness *hs, uint8_t sub)
+{
+	unsigned slot;
+	struct fc_open_ctx *of = pick_open(hs, &slot);
+	struct fc_lock lk;
+	int r;
+
+	if (!of)
+		return;
+	memset(&lk, 0, sizeof(lk));
+	lk.type = pr8(hs) % 4;
+	lk.start = pr16(hs);
+	lk.end = (pr8(hs) & 1) ? FC_OFFSET_MAX : lk.start + pr16(hs);
+	switch (sub % 3) {
+	case 0:
+		r = fc_getlk(hs->cl, &hs->who, of, 0x77, &lk);
+		check_err(r);
+		if (r == 0) {
+			FZ_CHECK(lk.type == FC_F_RDLCK || lk.type == FC_F_WRLCK ||
+				 lk.type == FC_F_UNLCK);
+			if (lk.type != FC_F_UNLCK)
+				FZ_CHECK(lk.start <= lk.end && lk.end <= FC_OFFSET_MAX);
+		}
+		break;
+	case 1:
+		check_err(fc_setlk(hs->cl, &hs->who, of, 0x77, &lk, sub & 8));
+		break;
+	case 2:
+		check_err(fc_flock(hs->cl, &hs->who, of, (int)(pr8(hs) & 15)));
+		break;
+	}
+}
+
+static void op_fileio(struct harness *hs, uint8_t sub)
+{
+	unsigned slot, slot2;
+	struct fc_open_ctx *of = pick_open(hs, &slot);
+	struct fc_open_ctx *of2 = pick_open(hs, &slot2);
+	uint64_t off = pr16(hs);
+	long r;
+
+	if (!of)
+		return;
+	switch (sub % 5) {
+	case 0:
+		check_err((long)fc_lseek(hs->cl, &hs->who, of, (int64_t)off, 3 + (pr8(hs) & 1)));
+		break;
+	case 1: {
+		uint32_t mode = pr8(hs) & 3;
+
+		check_err(fc_fallocate(hs->cl, &hs->who, of, mode, off, pr16(hs)));
+		break;
+	}
+	case 2: {
+		uint64_t off2 = pr16(hs);
+		uint64_t len = pr16(hs);
+
+		if (!of2)
+			return;
+		r = fc_copy_file_range(hs->cl, &hs->who, of, off, of2, off2, len, 0);
+		check_err(r);
+		break;
+	}
+	case 3: {
+		uint32_t out_len = 0;
+		uint32_t out_size = pr8(hs);
+		uint32_t cmd = pr16(hs);
+		uint32_t in_size = pr8(hs);
+
+		/* The daemon's result value passes through as it is (fuse_do_ioctl). */
+		r = fc_ioctl(hs->cl, &hs->who, of, cmd, 0, hs->buf, in_size,
+			     hs->buf + 4096, out_size, &out_len);
+		FZ_CHECK(out_len <= out_size);
+		break;
+	}
+	case 4:
+		check_err(fc_poll(hs->cl, &hs->who, of, pr8(hs), 0x1f));
+		break;
+	}
+}
+
+/* Run one call of the program. */
+static void run_op(struct harness *hs, uint8_t op)
+{
+	struct fc_entry e;
+	struct fc_open_ctx *of;
+	unsigned slot;
+	size_t nlen;
+	const char *nm;
+	long r;
+
+	hs->op_plausible = 1;
+	hs->last_result = 1L << 40; /* "no call made" */
+	last_result = &hs->last_result;
+	switch (op % 30) {
+	case 0: { /* lookup */
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		r = fc_lookup(hs->cl, &hs->who, dir, nm, nlen, &e);
+		if (r == -ENOENT)
+			FZ_CHECK(e.node == NULL);
+		else
+			check_entry(hs, (int)r, &e);
+		keep_node(hs, e.node);
+		break;
+	}
+	case 1: { /* getattr */
+		struct fc_attr at;
+		struct fc_node *n = pick_node(hs);
+		uint8_t v = pr8(hs);
+
+		of = (v & 2) ? pick_open(hs, &slot) : NULL;
+		if (of)
+			n = fc_open_node(of);
+		r = fc_getattr(hs->cl, &hs->who, n, of, v & 1, &at);
+		check_err(r);
+		if (r == 0)
+			FZ_CHECK((at.mode & FC_S_IFMT) == (fc_node_attr(n)->mode & FC_S_IFMT));
+		break;
+	}
+	case 2: { /* setattr (truncate, chmod) */
+		struct fc_setattr_in in;
+		struct fc_node *n = pick_node(hs);
+		uint8_t v = pr8(hs);
+
+		memset(&in, 0, sizeof(in));
+		in.valid = v & (FC_FATTR_MODE | FC_FATTR_SIZE | FC_FATTR_UID | FC_FATTR_ATIME_NOW);
+		in.size = pr16(hs);
+		in.mode = 0600;
+		of = (v & 0x80) ? pick_open(hs, &slot) : NULL;
+		if (of)
+			n = fc_open_node(of);
+		check_err(fc_setattr(hs->cl, &hs->who, n, of, &in, NULL));
+		break;
+	}
+	case 3: { /* mknod */
+		static const uint32_t types[4] = { FC_S_IFREG, FC_S_IFCHR, FC_S_IFIFO, FC_S_IFSOCK };
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		r = fc_mknod(hs->cl, &hs->who, dir, nm, nlen, types[pr8(hs) & 3] | 0644, 0, &e);
+		check_entry(hs, (int)r, &e);
+		keep_node(hs, e.node);
+		break;
+	}
+	case 4: { /* mkdir */
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		r = fc_mkdir(hs->cl, &hs->who, dir, nm, nlen, 0755, &e);
+		check_entry(hs, (int)r, &e);
+		keep_node(hs, e.node);
+		break;
+	}
+	case 5: { /* symlink */
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		r = fc_symlink(hs->cl, &hs->who, dir, nm, nlen, "target", &e);
+		check_entry(hs, (int)r, &e);
+		keep_node(hs, e.node);
+		break;
+	}
+	case 6: { /* link */
+		struct fc_node *n = pick_node(hs);
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		r = fc_link(hs->cl, &hs->who, n, dir, nm, nlen, &e);
+		check_entry(hs, (int)r, &e);
+		keep_node(hs, e.node);
+		break;
+	}
+	case 7: { /* unlink */
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		check_err(fc_unlink(hs->cl, &hs->who, dir, nm, nlen));
+		break;
+	}
+	case 8: { /* rmdir */
+		struct fc_node *dir = pick_node(hs);
+
+		nm = pick_name(hs, &nlen);
+		check_err(fc_rmdir(hs->cl, &hs->who, dir, nm, nlen));
+		break;
+	}
+	case 9: { /* rename */
+		struct fc_node *od = pick_node(hs), *nd = pick_node(hs);
+		size_t nlen2;
+		const char *nm2;
+
+		nm = pick_name(hs, &nlen);
+		nm2 = pick_name(hs, &nlen2);
+		check_err(fc_rename(hs->cl, &hs->who, od, nm, nlen, nd, nm2, nlen2, pr8(hs) & 7));
+		break;
+	}
+	case 10: { /* readlink */
+		struct fc_node *n = pick_node(hs);
+		size_t size = pr8(hs);
+
+		r = fc_readlink(hs->cl, &hs->who, n, (char *)hs->buf, size);
+		check_err(r);
+		if (r >= 0) {
+			FZ_CHECK((size_t)r < size);
+			FZ_CHECK(strlen((char *)hs->buf) == (size_t)r);
+		}
+		break;
+	}
+	case 11: { /* open */
+		static const uint32_t fl[8] = {
+			FC_O_RDONLY, FC_O_WRONLY, FC_O_RDWR, FC_O_RDWR | FC_O_TRUNC,
+			FC_O_RDONLY | FC_O_DIRECTORY, FC_O_WRONLY | FC_O_APPEND,
+			FC_O_RDWR | FC_O_DIRECT, FC_O_RDONLY | FC_O_NOATIME,
+		};
+		struct fc_node *n = pick_node(hs);
+
+		of = NULL;
+		r = fc_open(hs->cl, &hs->who, n, fl[pr8(hs) & 7], &of);
+		check_err(r);
+		if (r == 0) {
+			FZ_CHECK(of != NULL && fc_open_node(of) == n);
+			keep_open(hs, of);
+		}
+		break;
+	}
+	case 12: { /* create */
+		struct fc_node *dir = pick_node(hs);
+		uint8_t v;
+
+		nm = pick_name(hs, &nlen);
+		v = pr8(hs);
+		of = NULL;
+		r = fc_create(hs->cl, &hs->who, dir, nm, nlen,
+			      FC_O_CREAT | ((v & 1) ? FC_O_EXCL : 0) | ((v & 2) ? FC_O_TRUNC : 0) | FC_O_RDWR,
+			      0644, &e, &of);
+		check_entry(hs, (int)r, &e);
+		if (r == 0) {
+			FZ_CHECK(of != NULL);
+			keep_node(hs, e.node);
+			keep_open(hs, of);
+		}
+		break;
+	}
+	case 13: { /* read */
+		uint32_t size;
+		uint64_t off;
+		unsigned flags;
+
+		of = pick_open(hs, &slot);
+		size = pr16(hs) % (MAXBUF / 2);
+		off = pr16(hs);
+		flags = pr8(hs) & FC_IO_DIRECT;
+		if (!of)
+			break;
+		r = fc_read(hs->cl, &hs->who, of, hs->buf, size, off, flags);
+		check_err(r);
+		if (r >= 0) {
+			FZ_CHECK((size_t)r <= size);
+			if (hs->op_plausible) {
+				long i;
+
+				/* Exactly the bytes the daemon sent for these offsets. */
+				for (i = 0; i < r; i++)
+					FZ_CHECK(hs->buf[i] == pattern(off + (uint64_t)i));
+			}
+		}
+		break;
+	}
+	case 14: { /* write */
+		uint32_t size, i;
+		uint64_t off;
+		uint8_t v;
+
+		of = pick_open(hs, &slot);
+		size = pr16(hs) % (MAXBUF / 2);
+		off = pr16(hs);
+		v = pr8(hs);
+		if (!of)
+			break;
+		for (i = 0; i < size; i++)
+			hs->buf[i] = pattern(off + i);
+		r = fc_write(hs->cl, &hs->who, of, hs->buf, size, off,
+			     v & (FC_IO_DIRECT | FC_IO_WRITEBACK));
+		check_err(r);
+		if (r >= 0)
+			FZ_CHECK((size_t)r <= size);
+		break;
+	}
+	case 15: /* flush */
+		of = pick_open(hs, &slot);
+		if (of)
+			check_err(fc_flush(hs->cl, &hs->who, of));
+		break;
+	case 16: /* release: the close of the last descriptor */
+		of = pick_open(hs, &slot);
+		if (of) {
+			hs->open[slot] = NULL;
+			fc_release(hs->cl, of);
+		}
+		break;
+	case 17: /* fsync */
+		of = pick_open(hs, &slot);
+		if (of)
+			check_err(fc_fsync(hs->cl, &hs->who, of, pr8(hs) & 1));
+		break;
+	case 18: { /* readdir */
+		struct rd_ctx rc;
+		uint64_t off;
+		uint32_t size;
+		uint8_t v;
+
+		of = pick_open(hs, &slot);
+		off = pr8(hs);
+		size = pr16(hs);
+		v = pr8(hs);
+		if (!of)
+			break;
+		rc.hs = hs;
+		rc.seen = 0;
+		rc.stop_after = (v >> 1) ? (v >> 1) : 1000;
+		r = fc_readdir(hs->cl, &hs->who, of, off, size, v & 1, on_dirent, &rc);
+		check_err(r);
+		break;
+	}
+	case 19: { /* statfs */
+		struct fc_kstatfs st;
+
+		check_err(fc_statfs(hs->cl, &hs->who, pick_node(hs), &st));
+		break;
+	}
+	case 20: { /* access */
+		struct fc_node *n = pick_node(hs);
+
+		check_err(fc_access(hs->cl, &hs->who, n, pr8(hs) & 7));
+		break;
+	}
+	case 21: { /* statx */
+		struct fc_statx sx;
+
+		check_err(fc_statx(hs->cl, &hs->who, pick_node(hs), NULL, 0, 0x7ff, &sx));
+		break;
+	}
+	case 22:
+		op_xattr(hs, pr8(hs));
+		break;
+	case 23:
+		op_lock(hs, pr8(hs));
+		break;
+	case 24:
+		op_fileio(hs, pr8(hs));
+		break;
+	case 25: { /* put a node reference */
+		uint8_t v = pr8(hs) % NSLOTS;
+
+		if (v && hs->node[v]) {
+			fc_node_put(hs->cl, hs->node[v]);
+			hs->node[v] = NULL;
+		}
+		break;
+	}
+	case 26:
+		fc_client_flush_forgets(hs->cl);
+		break;
+	case 27: { /* time passes; cached attributes may expire */
+		struct fc_node *n = pick_node(hs);
+
+		fz_clock_advance((uint64_t)pr8(hs) * 100000000ull);
+		if (pr8(hs) & 1)
+			fc_node_invalidate_attr(hs->cl, n);
+		break;
+	}
+	case 28: { /* a node found again by nodeid (as notifications do) */
+		struct fc_node *n = fc_node_find(hs->cl, 2 + (pr8(hs) & 7));
+
+		if (n) {
+			FZ_CHECK(!fc_node_is_stale(n));
+			fc_node_put(hs->cl, n);
+		}
+		break;
+	}
+	case 29: { /* fcntl(F_SETFL) */
+		of = pick_open(hs, &slot);
+		if (of)
+			fc_open_set_file_flags(of, pr8(hs) & 1 ? FC_O_APPEND : FC_O_DIRECT);
+		break;
+	}
+	}
+}
+
+/* A node's own lookup count never exceeds what the daemon has outstanding. */
+static void check_counts(struct harness *hs)
+{
+	unsigned i;
+
+	for (i = 1; i < NSLOTS; i++) {
+		struct fc_node *n = hs->node[i];
+		struct acct *a;
+
+		if (!n)
+			continue;
+		a = acct_get(hs, fc_node_id(n));
+		if (a && !hs->acct_full)
+			FZ_CHECK(fc_node_nlookup(n) <= a->granted - a->forgotten);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct harness hs_storage;
+	struct harness *hs = &hs_storage;
+	struct fc_failing fail;
+	struct fc_conn_config cfg;
+	struct fc_client_config ccfg;
+	struct fz_in in = { data, size };
+	uint16_t plen;
+	uint8_t minor_b, kind_b;
+	unsigned i;
+	int r;
+
+	memset(hs, 0, offsetof(struct harness, req));
+	plen = fz_u16(&in);
+	if (plen > in.n)
+		plen = (uint16_t)in.n;
+	hs->prog.p = in.p;
+	hs->prog.n = plen;
+	hs->ans.p = in.p + plen;
+	hs->ans.n = in.n - plen;
+	hs->next_nodeid = 2;
+
+	minor_b = pr8(hs);
+	kind_b = pr8(hs);
+	hs->minor = minors[minor_b & 7];
+	hs->grant = FC_ASYNC_READ | FC_BIG_WRITES | FC_MAX_PAGES | FC_INIT_EXT |
+		    FC_DO_READDIRPLUS | FC_POSIX_LOCKS | FC_FLOCK_LOCKS |
+		    FC_ATOMIC_O_TRUNC | FC_EXPORT_SUPPORT | FC_SETXATTR_EXT;
+	hs->grant ^= (uint64_t)fz_u32(&hs->prog);
+	hs->who.uid = 1000;
+	hs->who.gid = 1000;
+	hs->who.pid = 4242;
+	hs->who.umask = 022;
+	hs->who.lock_owner = 0x1234;
+	hs->who.task = &hs->task;
+
+	hs->plat = fz_begin(&fail);
+	FZ_CHECK(fc_mem_transport_new(hs->plat,
+				      (kind_b & 1) ? FC_TRANSPORT_VIRTIO_FS :
+						     FC_TRANSPORT_FUSE_DEV,
+				      pump, hs, &hs->t) == 0);
+	fc_conn_config_default(&cfg, hs->plat, hs->t);
+	FZ_CHECK(fc_conn_new(&cfg, &hs->c) == 0);
+	r = fc_conn_init(hs->c);
+	FZ_CHECK(r == 0);
+	fc_client_config_default(&ccfg);
+	FZ_CHECK(fc_client_new(hs->c, &ccfg, &hs->cl) == 0);
+
+	while (!fz_empty(&hs->prog)) {
+		uint8_t op = pr8(hs);
+
+		run_op(hs, op);
+		if (fz_tracing())
+			fprintf(stderr, "op %u (%u): last result %ld\n", op % 30, op,
+				hs->last_result);
+		check_counts(hs);
+	}
+
+	/* Unmount: close what is open, drop every reference, free the client. */
+	for (i = 0; i < NOPEN; i++) {
+		if (hs->open[i])
+			fc_release(hs->cl, hs->open[i]);
+		hs->open[i] = NULL;
+	}
+	for (i = 1; i < NSLOTS; i++) {
+		if (hs->node[i])
+			fc_node_put(hs->cl, hs->node[i]);
+		hs->node[i] = NULL;
+	}
+	check_counts(hs);
+	fc_client_free(hs->cl);
+	/* The forgets of the unmount are queued: the daemon reads them. */
+	if (!hs->gone)
+		pump(hs);
+
+	if (!hs->gone && !hs->acct_full && fc_conn_state(hs->c) == FC_CONN_READY) {
+		/* Every lookup the client kept went back to the daemon. */
+		for (i = 0; i < NMAP; i++) {
+			struct acct *a = &hs->map[i];
+
+			if (!a->used)
+				continue;
+			if (a->kept > a->forgotten)
+				fprintf(stderr, "fuzz_stack: nodeid %llu kept %llu, forgotten %llu\n",
+					(unsigned long long)a->nodeid,
+					(unsigned long long)a->kept,
+					(unsigned long long)a->forgotten);
+			FZ_CHECK(a->kept <= a->forgotten);
+		}
+	}
+	disconnect(hs);
+	FZ_CHECK(hs->c->npending == 0);
+	FZ_CHECK(hs->c->live == NULL);
+	FZ_CHECK(fc_conn_num_background(hs->c) == 0);
+	fc_conn_free(hs->c);
+	fz_end(&fail);
+	return 0;
+}
