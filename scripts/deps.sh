@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang   # compilers and build
+	libclang-rt-14-dev                       # libFuzzer + sanitizer runtimes (fuzz/)
 	check                                    # unit tests (libcheck)
 	liburing-dev                             # io_uring path of the fd transport
 	libfuse3-dev fuse3                       # reference daemons (libfuse3 examples)
