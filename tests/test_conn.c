@@ -405,7 +405,8 @@ static void check_init_request(enum fc_transport_kind kind)
 	ck_assert(flags & FC_INIT_EXT);
 	ck_assert(flags & FC_NO_OPEN_SUPPORT);
 	ck_assert(flags & FC_NO_OPENDIR_SUPPORT);
-	ck_assert(!(flags & FC_WRITEBACK_CACHE));
+	/* Requested by default since the page cache owns size and mtime. */
+	ck_assert(flags & FC_WRITEBACK_CACHE);
 	ck_assert(!(flags & FC_FILE_OPS));
 	ck_assert(!(flags & FC_INIT_RESERVED));
 	/* Never more than what the library implements. */
@@ -438,8 +439,8 @@ START_TEST(test_init_profile_default)
 	fc_init_profile_default(&vfs, FC_TRANSPORT_VIRTIO_FS);
 	ck_assert(!(fuse.flags & FC_SUBMOUNTS));
 	ck_assert(vfs.flags & FC_SUBMOUNTS);
-	ck_assert(!(fuse.flags & FC_WRITEBACK_CACHE));
-	ck_assert(!(vfs.flags & FC_WRITEBACK_CACHE));
+	ck_assert(fuse.flags & FC_WRITEBACK_CACHE);
+	ck_assert(vfs.flags & FC_WRITEBACK_CACHE);
 	ck_assert((fuse.flags | FC_SUBMOUNTS) == vfs.flags);
 	ck_assert_uint_eq(fuse.minor, FC_KERNEL_MINOR_VERSION);
 	ck_assert_uint_eq(fuse.max_pages_limit, 256);

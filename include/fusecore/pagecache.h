@@ -239,7 +239,10 @@ struct fc_pc_ops {
 	struct fc_page *(*page_get)(struct fc_mapping *m, uint64_t index,
 				    unsigned flags, int *err);
 
-	/** Drop a reference from page_get().  Never blocks. */
+	/** Take another reference to @pg.  Never blocks. */
+	void (*page_ref)(struct fc_page *pg);
+
+	/** Drop a reference from page_get() or page_ref().  Never blocks. */
 	void (*page_put)(struct fc_page *pg);
 
 	/** Lock @pg (folio_lock), waiting with what = "page lock". */

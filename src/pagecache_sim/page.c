@@ -380,6 +380,15 @@ void sim_page_put(struct fc_page *pg)
 	sim_unlock(pc);
 }
 
+static void op_page_ref(struct fc_page *pg)
+{
+	struct fc_pagecache *pc = pg->pc;
+
+	sim_lock(pc);
+	pg->refs++;
+	sim_unlock(pc);
+}
+
 static void op_page_lock(struct fc_page *pg)
 {
 	struct fc_pagecache *pc = pg->pc;
@@ -716,6 +725,7 @@ static const struct fc_pc_ops sim_ops = {
 	.mapping_free = op_mapping_free,
 	.mapping_stats = op_mapping_stats,
 	.page_get = sim_page_get,
+	.page_ref = op_page_ref,
 	.page_put = sim_page_put,
 	.page_lock = op_page_lock,
 	.page_trylock = op_page_trylock,

@@ -128,7 +128,7 @@ static void do_readahead(struct fc_mapping *m, void *file, uint64_t start,
  */
 static struct fc_page *get_uptodate(struct fc_mapping *m, void *file,
 				    uint64_t index, uint64_t ra_start,
-				    uint64_t ra_nr, int *errp)
+				    uint64_t ra_nr, int *errp, int *did_ra)
 {
 	struct fc_pagecache *pc = m->pc;
 	int read_window = 0, retried = 0;
@@ -194,6 +194,8 @@ static struct fc_page *get_uptodate(struct fc_mapping *m, void *file,
 			continue;
 		}
 		read_window = 1;
+		if (did_ra)
+			*did_ra = 1;
 		do_readahead(m, file, ra_start, ra_nr);
 	}
 }
@@ -208,7 +210,7 @@ long sim_read(struct fc_mapping *m, void *file, void *buf, size_t len,
 		uint64_t pos = off + done, isize, index, req, size, max;
 		struct fc_page *pg;
 		size_t n, in_page;
-		int err;
+		int err, did_ra = 0;
 
 		isize = m->aops->size(m->ctx);
 		if (pos >= isize)
@@ -229,15 +231,16 @@ long sim_read(struct fc_mapping *m, void *file, void *buf, size_t len,
 			size = req < max ? req : max;
 		sim_unlock(pc);
 
-		pg = get_uptodate(m, file, index, index, size, &err);
+		pg = get_uptodate(m, file, index, index, size, &err, &did_ra);
 		if (!pg)
 			return done ? (long)done : err;
-		sim_lock(pc);
-		if (index >= m->ra_next || index + size > m->ra_next) {
+		if (did_ra) {
+			/* The window just read: the next sequential miss grows it. */
+			sim_lock(pc);
 			m->ra_next = index + size;
 			m->ra_size = (uint32_t)size;
+			sim_unlock(pc);
 		}
-		sim_unlock(pc);
 		/* A short read may have moved the end of the file. */
 		isize = m->aops->size(m->ctx);
 		if (pos >= isize) {
@@ -272,7 +275,7 @@ int sim_fault(struct fc_mapping *m, void *file, uint64_t index,
 	start = index >= nr / 2 ? index - nr / 2 : 0;
 	if (!m->ra_pages)
 		start = index;
-	pg = get_uptodate(m, file, index, start, nr, &err);
+	pg = get_uptodate(m, file, index, start, nr, &err, NULL);
 	if (!pg)
 		return err ? err : -EIO;
 	*out = pg;

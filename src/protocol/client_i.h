@@ -7,6 +7,7 @@
 #define FUSECORE_CLIENT_I_H
 
 #include "fusecore/ops.h"
+#include "fusecore/pagecache.h"
 #include "conn_i.h"
 
 /* Linux's PAGE_SIZE: requests are split and READLINK bounded in pages. */
@@ -24,6 +25,7 @@ struct fc_node {
 	uint64_t wb_err_seq;     /* writeback error sequence (errseq_t) */
 	void *priv;
 	struct fc_node *hnext;   /* node table chain, or the stale list */
+	struct fc_cnode *cache;  /* page-cache state (cache.c), NULL until used */
 };
 
 struct fc_open_ctx {
@@ -65,6 +67,7 @@ struct fc_client {
 	struct fc_forget *forgets;
 	unsigned nforgets, forgets_cap;
 	uint64_t flock_owner_ctr; /* distinct flock owner ids per open file */
+	struct fc_cache *cache;   /* the attached page cache (cache.c), or NULL */
 };
 
 static inline void fc_client_lock(struct fc_client *cl)
@@ -153,5 +156,23 @@ int fc_cl_bad_reply(struct fc_client *cl);
 
 /* The name length check every name-taking call makes first. */
 int fc_check_name(const struct fc_client *cl, size_t namelen);
+
+/*
+ * Page-cache hooks (cache.c); no-ops without an attached page cache.
+ * The public ones (fc_cache_hook_open/flush/fsync/release) are in
+ * fusecore/pagecache.h.
+ */
+/* update_attr_locked, client lock held: @old is what the node had. */
+void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
+			       const struct fc_attr *old);
+/* fc_setattr around the request (fuse_do_setattr); @in may gain fields. */
+void fc_cache_hook_setattr_begin(struct fc_client *cl,
+				 const struct fc_caller *who,
+				 struct fc_node *n, struct fc_setattr_in *in);
+void fc_cache_hook_setattr_end(struct fc_client *cl, struct fc_node *n,
+			       const struct fc_setattr_in *in, int err,
+			       const struct fc_attr *reply);
+/* Just before a node is freed (fc_client_free detaches the cache first). */
+void fc_cache_hook_node_free(struct fc_client *cl, struct fc_node *n);
 
 #endif /* FUSECORE_CLIENT_I_H */

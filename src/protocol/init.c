@@ -16,8 +16,8 @@
 
 /*
  * Capabilities libfusecore does not implement (yet), so a default profile
- * never asks for them:
- *  - WRITEBACK_CACHE: needs the page cache to own size and mtime;
+ * never asks for them (WRITEBACK_CACHE is asked for, as Linux does: the
+ * page cache, fusecore/pagecache.h, owns size and mtime when it is granted):
  *  - SPLICE_*: a daemon-side splice into a socketpair would break message
  *    framing, and the kernel side sees no difference without it;
  *  - PASSTHROUGH, HAS_INODE_DAX, MAP_ALIGNMENT: backing files and DAX
@@ -29,7 +29,7 @@
  *  - OVER_IO_URING: the FUSE-over-io_uring channel.
  */
 #define FC_UNSUPPORTED_INIT_FLAGS                                          \
-	(FC_WRITEBACK_CACHE | FC_SPLICE_WRITE | FC_SPLICE_MOVE |            \
+	(FC_SPLICE_WRITE | FC_SPLICE_MOVE |                                 \
 	 FC_SPLICE_READ | FC_PASSTHROUGH | FC_HAS_INODE_DAX |               \
 	 FC_MAP_ALIGNMENT | FC_SECURITY_CTX | FC_CREATE_SUPP_GROUP |        \
 	 FC_POSIX_ACL | FC_HANDLE_KILLPRIV_V2 | FC_ALLOW_IDMAP |            \

@@ -370,6 +370,8 @@ void fc_client_free(struct fc_client *cl)
 	 */
 	if (fc_conn_wait_background(cl->conn))
 		fc_conn_abort(cl->conn);
+	/* The page cache goes first: dirty pages are written back (sync_filesystem). */
+	fc_cache_detach(cl);
 	fc_client_lock(cl);
 	for (i = 0; i <= cl->table_mask; i++) {
 		struct fc_node *n = cl->table[i], *next;
@@ -445,6 +447,7 @@ void fc_node_put(struct fc_client *cl, struct fc_node *n)
 	if (n->nlookup)
 		queue_forget(cl, n->nodeid, n->nlookup);
 	fc_client_unlock(cl);
+	fc_cache_hook_node_free(cl, n);
 	cl->plat->free(cl->plat->ctx, n);
 }
 
@@ -493,11 +496,14 @@ static void attr_clamp(struct fc_attr *a)
 static void update_attr_locked(struct fc_client *cl, struct fc_node *n,
 			       const struct fc_attr *attr, uint64_t deadline)
 {
+	struct fc_attr old = n->attr;
+
 	n->attr = *attr;
 	attr_clamp(&n->attr);
 	n->attr_deadline = deadline;
 	n->attr_version++;
-	(void)cl;
+	/* fuse_change_attributes: what the page cache keeps or drops. */
+	fc_cache_hook_attr_locked(cl, n, &old);
 }
 
 void fc_node_update_attr(struct fc_client *cl, struct fc_node *n,
@@ -643,14 +649,17 @@ int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
 		in.valid |= FC_FATTR_LOCKOWNER;
 		in.lock_owner = who ? who->lock_owner : 0;
 	}
+	/* fuse_do_setattr: writeback held off around a truncation. */
+	fc_cache_hook_setattr_begin(cl, who, node, &in);
 	fc_args_init(&a, FC_SETATTR, node->nodeid, who);
 	fc_arg_in(&a, &in, sizeof(in));
 	fc_arg_out(&a, &ao, sizeof(ao));
 	memset(&ao, 0, sizeof(ao));
 	err = fc_cl_send(cl, &a);
-	if (err < 0)
-		return err;
-	return take_attr_out(cl, node, &ao, out);
+	if (err >= 0)
+		err = take_attr_out(cl, node, &ao, out);
+	fc_cache_hook_setattr_end(cl, node, &in, err, &ao.attr);
+	return err;
 }
 
 /* Fill the basic statx fields from attributes (the GETATTR fallback). */
