@@ -345,10 +345,11 @@ struct fc_vfs_mount_opts {
 	/**
 	 * Called once the last mount, submount, open file and dentry of the
 	 * client are gone (after umount, or after the last user of a lazily
-	 * detached mount): the VFS no longer uses @cl, its forgets have been
-	 * sent, the notification handler is cleared, and the caller may free
-	 * the client and its connection.  Called without VFS locks held.
-	 * Optional.
+	 * detached mount): the VFS no longer uses @cl, the forgets queued so
+	 * far have been sent, the notification handler is cleared, and the
+	 * caller may free the client and its connection.  A RELEASE still in
+	 * flight queues its node's FORGET when answered; fc_client_free()
+	 * sends it.  Called without VFS locks held.  Optional.
 	 */
 	void (*release)(void *ctx, struct fc_client *cl);
 	void *release_ctx;

@@ -223,6 +223,12 @@ void vfs_run_deferred(struct fc_vfs *vfs)
 
 long vctx_end(struct vctx *c, long ret)
 {
+	if (c->p) {
+		/* A signal is delivered on the way out of the syscall. */
+		vfs_lock(c->vfs);
+		c->p->sigpending = 0;
+		vfs_unlock(c->vfs);
+	}
 	if (c->vfs)
 		vfs_run_deferred(c->vfs);
 	return ret;

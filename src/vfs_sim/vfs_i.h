@@ -332,6 +332,7 @@ int ramfs_rename(struct vfs_dentry *olddir, struct vfs_dentry *old,
 		 struct vfs_dentry *newdir, const char *newname, size_t newlen,
 		 struct vfs_dentry *target, unsigned flags);
 void ramfs_touch(struct vctx *c, struct vfs_rinode *ri, int mtime);
+void ramfs_kill_tree(struct vfs_dentry *d);
 
 /* ---- namei.c: path walk and permissions -------------------------------------------- */
 
@@ -374,6 +375,10 @@ int walk_last(struct walk *w);
 int walk_full(struct walk *w);
 /* Follow the symlink @link found as the last component: w->last becomes the target's. */
 int walk_follow_last_link(struct walk *w, struct vfs_path *link);
+/* Cross into the top mount at @p (and automount if allowed); lock held. */
+int vfs_follow_mounts(struct vfs_path *p, int automount);
+/* fcntl on the descriptor itself (F_DUPFD*, F_GETFD, F_SETFD). */
+int vfs_fcntl_fd(struct vctx *c, int fd, int cmd, long arg);
 /* Release the walk's references; drops the lock. */
 void walk_end(struct walk *w);
 
