@@ -397,14 +397,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	oracle(&cfg.init, reply, hs->reply_len, &e);
 	r = fc_conn_init(hs->c);
-	/*
-	 * Known open (init-daemon-eio): a daemon that answers INIT with EIO is
-	 * reported as -EIO ("malformed reply") instead of -ECONNREFUSED.
-	 */
-	if (FZ_KNOWN("init-daemon-eio", r == -EIO && e.result == -ECONNREFUSED &&
-		     hs->reply_len == sizeof(struct fc_out_header) &&
-		     ((const struct fc_out_header *)(const void *)reply)->error == -EIO))
-		e.result = -EIO;
 	if (r != e.result)
 		fprintf(stderr, "fuzz_init: fc_conn_init %d, expected %d\n", r,
 			e.result);

@@ -43,6 +43,7 @@ struct fc_conn {
 	struct fc_init_profile profile;
 	struct fc_conn_info info;
 	int init_error;
+	int init_malformed;   /* the INIT reply failed validation */
 	struct fc_init_in init_in;
 	struct fc_init_out init_out;
 	struct fc_args init_args;

@@ -181,8 +181,13 @@ void fc_init_reply_end(struct fc_conn *c, struct fc_args *args, int error,
 	(void)ctx;
 	fc_lock(c);
 	if (c->state == FC_CONN_INIT_SENT) {
+		/*
+		 * process_init_reply: any error refuses the connection.  A reply
+		 * that failed validation is reported as such (-EIO), a daemon's
+		 * own error (even EIO) as a refusal.
+		 */
 		if (error < 0)
-			c->init_error = error == -EIO ? -EIO : -ECONNREFUSED;
+			c->init_error = c->init_malformed ? -EIO : -ECONNREFUSED;
 		else
 			c->init_error = process_init_reply(c, &c->init_out);
 		c->state = c->init_error ? FC_CONN_FAILED : FC_CONN_READY;

@@ -148,10 +148,13 @@ int fc_conn_deliver(struct fc_conn *c, const void *msg, size_t len)
 	/* The request is ours alone now: copy without holding the lock. */
 	err = copy_out(r->args, bytes + sizeof(oh), len - sizeof(oh));
 	fc_lock(c);
-	if (err)
+	if (err) {
 		c->stats.bad_size++;
-	else
+		if (r->args == &c->init_args)
+			c->init_malformed = 1;
+	} else {
 		c->stats.replies++;
+	}
 	fc_unlock(c);
 	fc_req_finish(c, r, err);
 	return err ? -EINVAL : 0;
