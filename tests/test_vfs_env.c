@@ -94,8 +94,11 @@ static void p_cond_free(void *ctx, struct fc_cond *c)
 static void p_cond_wait(void *ctx, struct fc_cond *c, struct fc_mutex *m,
 			const char *what)
 {
+	struct venv *e = ctx;
 	int t = is_tagged(ctx, m);
 
+	if (!strcmp(what, "posix lock") || !strcmp(what, "flock"))
+		__atomic_add_fetch(&e->lock_waits, 1, __ATOMIC_SEQ_CST);
 	if (t)
 		vfs_locks_held--;
 	posix()->cond_wait(posix()->ctx, c, m, what);

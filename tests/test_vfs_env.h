@@ -61,6 +61,8 @@ struct venv {
 	void *tagged[64];
 	unsigned ntagged;
 	int tagging;
+	/* Waits on a local lock (cond_wait "posix lock" / "flock"). */
+	int lock_waits;
 
 	struct fc_mock *mock;
 	struct fc_mock_exp *any;

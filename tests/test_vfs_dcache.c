@@ -1,0 +1,478 @@
+/*
+ * The dentry and attribute caches of the simulated VFS against the mock
+ * daemon: entry timeouts and revalidating LOOKUPs, negative entries,
+ * attribute timeouts, notifications (INVAL_ENTRY, DELETE, INVAL_INODE,
+ * INC_EPOCH), READDIRPLUS filling the cache, FORGET counts, permission
+ * checks with default_permissions.  Time is a fake clock.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_vfs_env.h"
+
+static struct fc_vfs_stat st;
+
+static int notify_entry(struct venv *e, uint64_t parent, const char *name,
+			uint32_t flags)
+{
+	unsigned char buf[sizeof(struct fc_notify_inval_entry_out) + 256];
+	struct fc_notify_inval_entry_out o;
+	size_t n = strlen(name);
+
+	memset(&o, 0, sizeof(o));
+	o.parent = parent;
+	o.namelen = (uint32_t)n;
+	o.flags = flags;
+	memcpy(buf, &o, sizeof(o));
+	memcpy(buf + sizeof(o), name, n + 1);
+	return fc_mock_notify(e->mock, FC_NOTIFY_INVAL_ENTRY, buf, sizeof(o) + n + 1);
+}
+
+static int notify_delete(struct venv *e, uint64_t parent, uint64_t child,
+			 const char *name)
+{
+	unsigned char buf[sizeof(struct fc_notify_delete_out) + 256];
+	struct fc_notify_delete_out o;
+	size_t n = strlen(name);
+
+	memset(&o, 0, sizeof(o));
+	o.parent = parent;
+	o.child = child;
+	o.namelen = (uint32_t)n;
+	memcpy(buf, &o, sizeof(o));
+	memcpy(buf + sizeof(o), name, n + 1);
+	return fc_mock_notify(e->mock, FC_NOTIFY_DELETE, buf, sizeof(o) + n + 1);
+}
+
+static int notify_inode(struct venv *e, uint64_t ino)
+{
+	struct fc_notify_inval_inode_out o;
+
+	memset(&o, 0, sizeof(o));
+	o.ino = ino;
+	o.off = -1;
+	return fc_mock_notify(e->mock, FC_NOTIFY_INVAL_INODE, &o, sizeof(o));
+}
+
+/* ---- entry timeouts ------------------------------------------------------------ */
+
+START_TEST(test_entry_cache_and_revalidation)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t f;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	f = vt_mkfile(&e, 1, "f", 0644, "abc");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	ck_assert_uint_eq(st.ino, f);
+	ck_assert_int_eq(st.size, 3);
+	/* Within the entry and attribute timeouts: nothing is sent. */
+	vt_advance(&e, VT_SEC / 2);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	/* Expired: a revalidating LOOKUP; the same node keeps the dentry. */
+	vt_advance(&e, VT_SEC);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	ck_assert_str_eq(vt_name(vt_req(&e, m), 0), "f");
+	ck_assert_int_eq(e.fs.nodes[f].lookups, 2);
+	/* Both lookups are counted: one FORGET of 2 when the dentry goes. */
+	m = vt_mark(&e);
+	fc_vfs_drop_caches(e.vfs);
+	ck_assert_str_eq(vt_ops(&e, m), "FORGET");
+	ck_assert_uint_eq(vt_forgotten(&e, m, f), 2);
+	ck_assert_int_eq(e.fs.nodes[f].lookups, 0);
+	venv_down(&e);
+}
+END_TEST
+
+START_TEST(test_revalidation_new_nodeid)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t a, b;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	a = vt_mkfile(&e, 1, "f", 0644, NULL);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_uint_eq(st.ino, a);
+	b = vt_replace(&e, 1, "f");
+	vt_advance(&e, 2 * VT_SEC);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	/*
+	 * fuse_dentry_revalidate sees another nodeid: the new lookup goes back
+	 * (FORGET b, 1), the old dentry is dropped (FORGET a, 1), and the
+	 * lookup is made again (lookup_slow).
+	 */
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP BATCH_FORGET LOOKUP");
+	ck_assert_uint_eq(vt_forgotten(&e, m, a), 1);
+	ck_assert_uint_eq(vt_forgotten(&e, m, b), 1);
+	ck_assert_uint_eq(st.ino, b);
+	ck_assert_int_eq(e.fs.nodes[b].lookups, 1);
+	venv_down(&e);
+}
+END_TEST
+
+START_TEST(test_attr_timeout)
+{
+	struct venv e;
+	unsigned m;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	vt_mkfile(&e, 1, "f", 0644, NULL);
+	e.fs.entry_valid = 10;
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	vt_advance(&e, 2 * VT_SEC);
+	m = vt_mark(&e);
+	/* The name is still valid, the attributes are not: GETATTR only. */
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "GETATTR");
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "GETATTR");
+	/* statx: DONT_SYNC never asks, FORCE_SYNC always does. */
+	{
+		struct fc_statx sx;
+
+		vt_advance(&e, 2 * VT_SEC);
+		m = vt_mark(&e);
+		ck_assert_int_eq(fc_sys_statx(e.p, FC_AT_FDCWD, "/mnt/f",
+					      FC_AT_STATX_DONT_SYNC,
+					      FC_STATX_BASIC_STATS, &sx), 0);
+		ck_assert_str_eq(vt_ops(&e, m), "");
+		ck_assert_int_eq(fc_sys_statx(e.p, FC_AT_FDCWD, "/mnt/f",
+					      FC_AT_STATX_FORCE_SYNC,
+					      FC_STATX_BASIC_STATS, &sx), 0);
+		ck_assert_str_eq(vt_ops(&e, m), "GETATTR");
+		ck_assert_uint_eq(sx.mask, FC_STATX_BASIC_STATS);
+		/* Asking for the birth time tries STATX (ENOSYS here), then GETATTR. */
+		ck_assert_int_eq(fc_sys_statx(e.p, FC_AT_FDCWD, "/mnt/f",
+					      FC_AT_STATX_FORCE_SYNC,
+					      FC_STATX_BASIC_STATS | FC_STATX_BTIME,
+					      &sx), 0);
+		ck_assert_str_eq(vt_ops(&e, m), "GETATTR STATX GETATTR");
+		ck_assert_int_eq(fc_sys_statx(e.p, FC_AT_FDCWD, "/mnt/f",
+					      FC_AT_STATX_FORCE_SYNC,
+					      FC_STATX_BASIC_STATS | FC_STATX_BTIME,
+					      &sx), 0);
+		ck_assert_str_eq(vt_ops(&e, m), "GETATTR STATX GETATTR GETATTR");
+		ck_assert_uint_eq(sx.dev_minor, 2);
+	}
+	venv_down(&e);
+}
+END_TEST
+
+/* ---- negative entries -------------------------------------------------------------- */
+
+START_TEST(test_negative_entry)
+{
+	struct venv e;
+	unsigned m;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	e.fs.neg_valid = 5;
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), -ENOENT);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), -ENOENT);
+	ck_assert_int_eq(fc_sys_open(e.p, "/mnt/g", FC_O_RDONLY, 0), -ENOENT);
+	ck_assert_int_eq(fc_sys_access(e.p, "/mnt/g/h", FC_F_OK), -ENOENT);
+	/* One LOOKUP answered with nodeid 0 covers them all. */
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	vt_advance(&e, 4 * VT_SEC);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	/* Expired: asked again. */
+	vt_advance(&e, 2 * VT_SEC);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+	/* O_CREAT on a valid negative entry: CREATE without a LOOKUP. */
+	m = vt_mark(&e);
+	ck_assert_int_ge(fc_sys_open(e.p, "/mnt/g", FC_O_CREAT | FC_O_WRONLY, 0644), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "CREATE");
+	/* The created entry replaced the negative one. */
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "CREATE");
+	/* O_EXCL and mkdir revalidate even a valid negative entry. */
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/h", &st), -ENOENT);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/k", &st), -ENOENT);
+	m = vt_mark(&e);
+	ck_assert_int_ge(fc_sys_open(e.p, "/mnt/h", FC_O_CREAT | FC_O_EXCL | FC_O_RDWR, 0600), 0);
+	ck_assert_int_eq(fc_sys_mkdir(e.p, "/mnt/k", 0755), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP CREATE LOOKUP MKDIR");
+	venv_down(&e);
+}
+END_TEST
+
+START_TEST(test_enoent_not_cached)
+{
+	struct venv e;
+	unsigned m;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), -ENOENT);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/g", &st), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+	/* O_CREAT after a daemon ENOENT: LOOKUP then CREATE (as Linux 6.18). */
+	m = vt_mark(&e);
+	ck_assert_int_ge(fc_sys_open(e.p, "/mnt/g", FC_O_CREAT | FC_O_RDWR, 0600), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP CREATE");
+	venv_down(&e);
+}
+END_TEST
+
+/* ---- notifications ----------------------------------------------------------------- */
+
+START_TEST(test_inval_entry)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t f, d;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	f = vt_mkfile(&e, 1, "f", 0644, NULL);
+	d = vt_mkdir(&e, 1, "d", 0755);
+	vt_mkfile(&e, d, "x", 0644, NULL);
+	e.fs.entry_valid = 100;
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/x", &st), 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	/* INVAL_ENTRY drops the dentry: its node goes, the next stat asks. */
+	ck_assert_int_eq(notify_entry(&e, 1, "f", 0), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "FORGET LOOKUP");
+	ck_assert_uint_eq(vt_forgotten(&e, m, f), 1);
+	/* FUSE_EXPIRE_ONLY keeps the dentry but expires it: a revalidation. */
+	m = vt_mark(&e);
+	ck_assert_int_eq(notify_entry(&e, 1, "f", FC_EXPIRE_ONLY), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	/* A directory's invalidation takes its cached children along. */
+	m = vt_mark(&e);
+	ck_assert_int_eq(notify_entry(&e, 1, "d", 0), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/x", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "BATCH_FORGET LOOKUP LOOKUP");
+	/* Linux's errors. */
+	ck_assert_int_eq(notify_entry(&e, 99, "f", 0), -ENOENT);    /* parent unknown */
+	ck_assert_int_eq(notify_entry(&e, f, "f", 0), -ENOTDIR);    /* not a directory */
+	ck_assert_int_eq(notify_entry(&e, 1, "nope", 0), -ENOENT);  /* name not cached */
+	venv_down(&e);
+}
+END_TEST
+
+START_TEST(test_notify_delete)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t f, d;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	f = vt_mkfile(&e, 1, "f", 0644, NULL);
+	d = vt_mkdir(&e, 1, "d", 0755);
+	vt_mkfile(&e, d, "x", 0644, NULL);
+	e.fs.entry_valid = 100;
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/x", &st), 0);
+	ck_assert_int_eq(notify_delete(&e, 1, f + 100, "f"), -ENOENT);
+	/* A directory with a child in use cannot go; a mount point neither. */
+	{
+		int fd = fc_sys_open(e.p, "/mnt/d/x", FC_O_RDONLY, 0);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(notify_delete(&e, 1, d, "d"), -ENOTEMPTY);
+		ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	}
+	ck_assert_int_gt(fc_vfs_mount_ramfs(e.vfs, e.p, "/mnt/d", "r"), 0);
+	ck_assert_int_eq(notify_delete(&e, 1, d, "d"), -EBUSY);
+	ck_assert_int_eq(fc_sys_umount2(e.p, "/mnt/d", 0), 0);
+	m = vt_mark(&e);
+	vt_unlink_name(&e, 1, "f");
+	ck_assert_int_eq(notify_delete(&e, 1, f, "f"), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "FORGET LOOKUP");
+	venv_down(&e);
+}
+END_TEST
+
+START_TEST(test_inval_inode_and_epoch)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t f;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	f = vt_mkfile(&e, 1, "f", 0644, "abc");
+	e.fs.entry_valid = 100;
+	e.fs.attr_valid = 100;
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(notify_inode(&e, f), 0);
+	ck_assert_int_eq(notify_inode(&e, 77), -ENOENT);
+	e.fs.nodes[f].size = 2;
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "GETATTR");
+	ck_assert_int_eq(st.size, 2);
+	/* INC_EPOCH makes every dentry stale at once. */
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_mock_notify(e.mock, FC_NOTIFY_INC_EPOCH, NULL, 0), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	venv_down(&e);
+}
+END_TEST
+
+/* ---- readdir fills the dcache --------------------------------------------------------- */
+
+START_TEST(test_readdirplus_links_entries)
+{
+	struct venv e;
+	unsigned char buf[4096];
+	unsigned m;
+	long n;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FC_DO_READDIRPLUS | FC_READDIRPLUS_AUTO, 0);
+	vt_mkfile(&e, 1, "a", 0644, NULL);
+	vt_mkfile(&e, 1, "b", 0644, NULL);
+	m = vt_mark(&e);
+	fd = fc_sys_open(e.p, "/mnt", FC_O_RDONLY | FC_O_DIRECTORY | FC_O_NONBLOCK |
+			 FC_O_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	n = fc_sys_getdents64(e.p, fd, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(fc_sys_getdents64(e.p, fd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	/* The first batch is READDIRPLUS, the next plain READDIR (AUTO). */
+	ck_assert_str_eq(vt_ops(&e, m), "OPENDIR READDIRPLUS READDIR RELEASEDIR");
+	ck_assert_uint_eq(((const struct fc_open_in *)vt_req(&e, m)->body)->flags,
+			  0304000);
+	ck_assert_uint_eq(((const struct fc_read_in *)vt_req(&e, m + 1)->body)->size,
+			  4096);
+	ck_assert_uint_eq(((const struct fc_read_in *)vt_req(&e, m + 2)->body)->offset,
+			  4);
+	/* The entries it brought are in the dcache: no LOOKUP. */
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/a", &st), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/b", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	venv_down(&e);
+}
+END_TEST
+
+/* ---- permissions -------------------------------------------------------------------- */
+
+START_TEST(test_default_permissions_walk)
+{
+	struct venv e;
+	struct fc_proc *user;
+	unsigned m;
+	uint64_t d, o;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 1);
+	d = vt_mkdir(&e, 1, "d", 0700);
+	vt_mkfile(&e, d, "f", 0644, NULL);
+	o = vt_mkdir(&e, 1, "open", 0755);
+	vt_mkfile(&e, o, "f", 0644, NULL);
+	user = venv_proc(&e, 300, 1000, 1000);
+	m = vt_mark(&e);
+	/* MAY_EXEC on each directory from attributes, GETATTR when expired. */
+	ck_assert_int_eq(fc_sys_stat(user, "/mnt/d/f", &st), -EACCES);
+	ck_assert_str_eq(vt_ops(&e, m), "GETATTR LOOKUP GETATTR");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(user, "/mnt/open/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+	/*
+	 * No ACCESS with default_permissions: the kernel decides, and a denial
+	 * from attributes it did not just fetch is checked again after a
+	 * GETATTR (fuse_permission).
+	 */
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_access(user, "/mnt/open/f", FC_W_OK), -EACCES);
+	ck_assert_str_eq(vt_ops(&e, m), "GETATTR");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_access(user, "/mnt/open/f", FC_R_OK), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	/* Creating in a directory one may not write to: EACCES, no CREATE. */
+	ck_assert_int_eq(fc_sys_open(user, "/mnt/open/new", FC_O_CREAT | FC_O_WRONLY, 0644), -EACCES);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP GETATTR");
+	/* chmod of somebody else's file: EPERM before any SETATTR. */
+	ck_assert_int_eq(fc_sys_chmod(user, "/mnt/open/f", 0777), -EPERM);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP GETATTR");
+	/* root passes. */
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/f", &st), 0);
+	fc_proc_exit(user);
+	venv_down(&e);
+}
+END_TEST
+
+START_TEST(test_no_default_permissions)
+{
+	struct venv e;
+	struct fc_proc *user;
+	unsigned m;
+	uint64_t d;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	d = vt_mkdir(&e, 1, "d", 0700);
+	vt_mkfile(&e, d, "f", 0644, NULL);
+	user = venv_proc(&e, 300, 1000, 1000);
+	m = vt_mark(&e);
+	/* The daemon decides: no GETATTR on the way, modes are not checked. */
+	ck_assert_int_eq(fc_sys_stat(user, "/mnt/d/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+	/* access() asks with ACCESS; chdir too (X_OK); F_OK with mask 0. */
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_access(user, "/mnt/d/f", FC_W_OK | FC_R_OK), 0);
+	ck_assert_int_eq(fc_sys_chdir(user, "/mnt/d"), 0);
+	ck_assert_int_eq(fc_sys_access(user, "f", FC_F_OK), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "ACCESS ACCESS ACCESS");
+	ck_assert_uint_eq(((const struct fc_access_in *)vt_req(&e, m)->body)->mask, 6);
+	ck_assert_uint_eq(((const struct fc_access_in *)vt_req(&e, m + 1)->body)->mask, 1);
+	ck_assert_uint_eq(((const struct fc_access_in *)vt_req(&e, m + 2)->body)->mask, 0);
+	ck_assert_uint_eq(vt_req(&e, m)->hdr.uid, 1000);
+	e.fs.err[FC_ACCESS] = -EACCES;
+	ck_assert_int_eq(fc_sys_access(user, "f", FC_X_OK), -EACCES);
+	fc_proc_exit(user);
+	venv_down(&e);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("vfs_dcache");
+	TCase *tc = tcase_create("dcache");
+
+	tcase_add_test(tc, test_entry_cache_and_revalidation);
+	tcase_add_test(tc, test_revalidation_new_nodeid);
+	tcase_add_test(tc, test_attr_timeout);
+	tcase_add_test(tc, test_negative_entry);
+	tcase_add_test(tc, test_enoent_not_cached);
+	tcase_add_test(tc, test_inval_entry);
+	tcase_add_test(tc, test_notify_delete);
+	tcase_add_test(tc, test_inval_inode_and_epoch);
+	tcase_add_test(tc, test_readdirplus_links_entries);
+	tcase_add_test(tc, test_default_permissions_walk);
+	tcase_add_test(tc, test_no_default_permissions);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
