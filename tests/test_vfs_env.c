@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,20 @@ static const struct fc_platform *posix(void)
 	return fc_platform_posix();
 }
 
+/* The tag list is read from every thread that locks. */
+static pthread_mutex_t tag_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int is_tagged(struct venv *e, const void *m)
 {
 	unsigned i;
+	int found = 0;
 
-	for (i = 0; i < e->ntagged; i++)
+	pthread_mutex_lock(&tag_lock);
+	for (i = 0; i < e->ntagged && !found; i++)
 		if (e->tagged[i] == m)
-			return 1;
-	return 0;
+			found = 1;
+	pthread_mutex_unlock(&tag_lock);
+	return found;
 }
 
 static void *p_alloc(void *ctx, size_t size)
@@ -46,8 +53,10 @@ static struct fc_mutex *p_mutex_new(void *ctx)
 	struct venv *e = ctx;
 	struct fc_mutex *m = posix()->mutex_new(posix()->ctx);
 
+	pthread_mutex_lock(&tag_lock);
 	if (m && e->tagging && e->ntagged < 64)
 		e->tagged[e->ntagged++] = m;
+	pthread_mutex_unlock(&tag_lock);
 	return m;
 }
 
@@ -56,12 +65,14 @@ static void p_mutex_free(void *ctx, struct fc_mutex *m)
 	struct venv *e = ctx;
 	unsigned i;
 
+	pthread_mutex_lock(&tag_lock);
 	for (i = 0; i < e->ntagged; i++) {
 		if (e->tagged[i] == m) {
 			e->tagged[i] = e->tagged[--e->ntagged];
 			break;
 		}
 	}
+	pthread_mutex_unlock(&tag_lock);
 	posix()->mutex_free(posix()->ctx, m);
 }
 
@@ -786,22 +797,34 @@ static void on_release(void *ctx, struct fc_client *cl)
 	e->released++;
 }
 
-void venv_up(struct venv *e, enum fc_transport_kind kind, uint64_t flags,
-	     int dp)
+static void *daemon_main(void *arg)
+{
+	fc_mock_serve(arg);
+	return NULL;
+}
+
+static void up(struct venv *e, enum fc_transport_kind kind, uint64_t flags,
+	       int dp, int threaded)
 {
 	struct fc_vfs_mount_opts o;
 	struct fc_conn_config cfg;
 	struct fc_transport *t;
 	struct fc_init_out io;
+	pthread_t th;
 
 	venv_up_bare(e);
 	memfs_init(e);
 	ck_assert_int_eq(fc_mock_new(&e->plat, &e->mock), 0);
-	ck_assert_int_eq(fc_mock_new_transport(e->mock, kind, 1, &t), 0);
+	ck_assert_int_eq(fc_mock_new_transport(e->mock, kind, !threaded, &t), 0);
 	fc_conn_config_default(&cfg, &e->plat, t);
 	ck_assert_int_eq(fc_conn_new(&cfg, &e->conn), 0);
 	fc_mock_init_out(&io, flags | FC_INIT_EXT);
 	ck_assert_ptr_nonnull(fc_mock_expect_init(e->mock, &io));
+	if (threaded) {
+		e->threaded = 1;
+		ck_assert_int_eq(pthread_create(&th, NULL, daemon_main, e->mock), 0);
+		e->daemon_thread = (unsigned long)th;
+	}
 	ck_assert_int_eq(fc_conn_init(e->conn), 0);
 	ck_assert_int_eq(fc_client_new(e->conn, NULL, &e->cl), 0);
 	e->any = fc_mock_expect(e->mock, FC_MOCK_ANY_OPCODE, FC_MOCK_ANY_NODEID);
@@ -818,6 +841,18 @@ void venv_up(struct venv *e, enum fc_transport_kind kind, uint64_t flags,
 	ck_assert_int_gt(e->mnt_id, 0);
 }
 
+void venv_up(struct venv *e, enum fc_transport_kind kind, uint64_t flags,
+	     int dp)
+{
+	up(e, kind, flags, dp, 0);
+}
+
+void venv_up_threaded(struct venv *e, enum fc_transport_kind kind,
+		      uint64_t flags, int dp)
+{
+	up(e, kind, flags, dp, 1);
+}
+
 void venv_down(struct venv *e)
 {
 	unsigned unexpected;
@@ -826,10 +861,14 @@ void venv_down(struct venv *e)
 	if (e->vfs)
 		fc_vfs_free(e->vfs);
 	if (e->cl) {
-		if (e->mock)
+		if (e->mock && !e->threaded)
 			fc_mock_pump(e->mock);
 		ck_assert_int_eq(e->released, 1);
 		fc_client_free(e->cl);
+	}
+	if (e->threaded) {
+		fc_mock_disconnect(e->mock);
+		pthread_join((pthread_t)e->daemon_thread, NULL);
 	}
 	if (e->conn)
 		fc_conn_free(e->conn);
@@ -849,7 +888,7 @@ void venv_down(struct venv *e)
 
 void vt_pump(struct venv *e)
 {
-	if (e->mock)
+	if (e->mock && !e->threaded)
 		fc_mock_pump(e->mock);
 }
 

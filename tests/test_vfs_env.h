@@ -72,6 +72,8 @@ struct venv {
 	struct fc_proc *p;
 	int mnt_id;
 	int released;                        /* release callback ran */
+	int threaded;                        /* a daemon thread serves the mock */
+	unsigned long daemon_thread;         /* its pthread_t */
 	struct vt_fs fs;
 };
 
@@ -84,6 +86,12 @@ struct venv {
  */
 void venv_up(struct venv *e, enum fc_transport_kind kind, uint64_t flags,
 	     int dp);
+/*
+ * As venv_up, but a daemon thread serves the mock (fc_mock_serve) instead
+ * of the connection pumping it; the stream helpers must not be used.
+ */
+void venv_up_threaded(struct venv *e, enum fc_transport_kind kind,
+		      uint64_t flags, int dp);
 /* Only the platform, the VFS and process 100 (no daemon, no mount). */
 void venv_up_bare(struct venv *e);
 /* Tear down (unmounting if still mounted); asserts nothing was unexpected. */

@@ -756,6 +756,75 @@ START_TEST(test_getdents)
 }
 END_TEST
 
+/* ---- threads against a daemon thread ------------------------------------------- */
+
+struct worker {
+	struct fc_proc *p;
+	int id;
+	int errors;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char path[64], path2[64], data[64];
+	struct fc_vfs_stat wst;
+	int i, fd, fd2;
+	long len;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "/mnt/w%d_%d", w->id, i);
+		snprintf(path2, sizeof(path2), "/mnt/d/w%d_%d", w->id, i);
+		len = (long)strlen(path);
+		fd = fc_sys_open(w->p, path, FC_O_RDWR | FC_O_CREAT | FC_O_EXCL, 0644);
+		w->errors += fd < 0;
+		w->errors += fc_sys_write(w->p, fd, path, (size_t)len) != len;
+		w->errors += fc_sys_pread(w->p, fd, data, sizeof(data), 0) != len;
+		w->errors += memcmp(data, path, (size_t)len) != 0;
+		fd2 = fc_sys_dup(w->p, fd);
+		w->errors += fc_sys_close(w->p, fd2) != 0;
+		w->errors += fc_sys_stat(w->p, path, &wst) != 0;
+		w->errors += fc_sys_rename(w->p, path, path2) != 0;
+		w->errors += fc_sys_close(w->p, fd) != 0;
+		w->errors += fc_sys_unlink(w->p, path2) != 0;
+		w->errors += fc_sys_stat(w->p, path2, &wst) != -ENOENT;
+	}
+	return NULL;
+}
+
+START_TEST(test_threads_with_daemon_thread)
+{
+	struct venv e;
+	struct worker w[4];
+	pthread_t t[4];
+	char info[1024];
+	int i;
+
+	venv_up_threaded(&e, FC_TRANSPORT_FUSE_DEV, FC_POSIX_LOCKS, 0);
+	vt_mkdir(&e, 1, "d", 0755);
+	for (i = 0; i < 4; i++) {
+		w[i].p = venv_proc(&e, 500 + (uint32_t)i, 0, 0);
+		w[i].id = i;
+		w[i].errors = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+	}
+	/* Meanwhile: listings, cache drops and a bind mount coming and going. */
+	ck_assert_int_eq(fc_sys_mkdir(e.p, "/b", 0755), 0);
+	for (i = 0; i < 20; i++) {
+		ck_assert_int_gt(fc_vfs_mountinfo(e.vfs, info, sizeof(info)), 0);
+		fc_vfs_drop_caches(e.vfs);
+		ck_assert_int_gt(fc_vfs_mount_bind(e.vfs, e.p, "/mnt/d", "/b", 0), 0);
+		ck_assert_int_eq(fc_sys_umount2(e.p, "/b", FC_MNT_DETACH), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(w[i].errors, 0);
+		fc_proc_exit(w[i].p);
+	}
+	venv_down(&e);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vfs_file");
@@ -776,6 +845,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_copy_file_range_fallback);
 	tcase_add_test(tc, test_xattrs);
 	tcase_add_test(tc, test_getdents);
+	tcase_add_test(tc, test_threads_with_daemon_thread);
 	suite_add_tcase(s, tc);
 	return s;
 }
