@@ -213,6 +213,8 @@ struct fc_conn_config {
 /**
  * Set (or with @fn NULL, clear) the notification handler after creation,
  * for the layer above (a VFS) that exists only once the connection does.
+ * Returns once no call of the previous handler is running, so its context
+ * may be freed then; it must therefore not be called from a handler.
  */
 void fc_conn_set_notify(struct fc_conn *c, fc_notify_fn fn, void *ctx);
 

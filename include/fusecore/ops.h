@@ -188,6 +188,13 @@ int fc_node_is_stale(const struct fc_node *n);
  */
 const struct fc_attr *fc_node_attr(const struct fc_node *n);
 
+/**
+ * Copy the cached attributes into @out under the client's lock (a reply
+ * may update them on another thread); returns their deadline.
+ */
+uint64_t fc_node_attr_snapshot(struct fc_client *cl, const struct fc_node *n,
+			       struct fc_attr *out);
+
 /** Platform-clock time (ns) until which the cached attributes are valid. */
 uint64_t fc_node_attr_deadline(const struct fc_node *n);
 

@@ -65,6 +65,7 @@ struct fc_conn {
 
 	fc_notify_fn notify;
 	void *notify_ctx;
+	unsigned notify_running; /* handler calls in progress */
 	struct fc_conn_stats stats;
 };
 

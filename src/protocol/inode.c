@@ -472,6 +472,18 @@ uint64_t fc_node_attr_deadline(const struct fc_node *n) { return n->attr_deadlin
 void *fc_node_private(const struct fc_node *n) { return n->priv; }
 void fc_node_set_private(struct fc_node *n, void *p) { n->priv = p; }
 
+uint64_t fc_node_attr_snapshot(struct fc_client *cl, const struct fc_node *n,
+			       struct fc_attr *out)
+{
+	uint64_t deadline;
+
+	fc_client_lock(cl);
+	*out = n->attr;
+	deadline = n->attr_deadline;
+	fc_client_unlock(cl);
+	return deadline;
+}
+
 void fc_node_invalidate_attr(struct fc_client *cl, struct fc_node *n)
 {
 	fc_client_lock(cl);

@@ -85,6 +85,8 @@ int fc_notify_dispatch(struct fc_conn *c, uint32_t code, const void *payload,
 	c->stats.notifications++;
 	fn = c->notify;
 	ctx = c->notify_ctx;
+	if (fn && code != FC_NOTIFY_RESEND)
+		c->notify_running++;
 	fc_unlock(c);
 	if (code == FC_NOTIFY_RESEND) {
 		fc_conn_resend(c);
@@ -92,7 +94,12 @@ int fc_notify_dispatch(struct fc_conn *c, uint32_t code, const void *payload,
 	}
 	if (!fn)
 		return -ENOSYS;
-	return fn(ctx, code, payload, len);
+	err = fn(ctx, code, payload, len);
+	fc_lock(c);
+	if (!--c->notify_running)
+		c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+	fc_unlock(c);
+	return err;
 }
 
 void fc_conn_set_notify(struct fc_conn *c, fc_notify_fn fn, void *ctx)
@@ -100,5 +107,8 @@ void fc_conn_set_notify(struct fc_conn *c, fc_notify_fn fn, void *ctx)
 	fc_lock(c);
 	c->notify = fn;
 	c->notify_ctx = ctx;
+	/* The old handler's context may be freed next: let running calls end. */
+	while (c->notify_running)
+		c->plat->cond_wait(c->plat->ctx, c->waitq, c->lock, "notify");
 	fc_unlock(c);
 }

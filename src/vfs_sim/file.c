@@ -146,7 +146,7 @@ int vfs_getattr(struct vctx *c, struct vfs_dentry *d, struct vfs_mount *mnt,
 		/* AT_STATX_DONT_SYNC: whatever is cached. */
 		if (fc_node_is_stale(d->node))
 			return -ESTALE;
-		a = *fc_node_attr(d->node);
+		fc_node_attr_snapshot(d->sb->fuse->cl, d->node, &a);
 	} else {
 		err = fc_getattr(d->sb->fuse->cl, &c->who, d->node, NULL, sync, &a);
 		if (err)

@@ -48,14 +48,17 @@ int vfs_fuse_dp(const struct vfs_dentry *d)
 	return d->sb->kind == VFS_SB_FUSE && d->sb->fuse->default_permissions;
 }
 
-/* fuse_perm_getattr: a forced GETATTR (lock dropped around it). */
-static int perm_getattr(struct vctx *c, struct vfs_dentry *d)
+/*
+ * fuse_perm_getattr: a forced GETATTR (lock dropped around it); the fresh
+ * attributes land in @attr.
+ */
+static int perm_getattr(struct vctx *c, struct vfs_dentry *d,
+			struct fc_attr *attr)
 {
-	struct fc_attr attr;
 	int err;
 
 	vfs_unlock(c->vfs);
-	err = fc_getattr(d->sb->fuse->cl, &c->who, d->node, NULL, 1, &attr);
+	err = fc_getattr(d->sb->fuse->cl, &c->who, d->node, NULL, 1, attr);
 	vfs_lock(c->vfs);
 	return err;
 }
@@ -65,7 +68,9 @@ int vfs_permission(struct vctx *c, const struct vfs_path *p, unsigned mask)
 	const struct fc_vfs_cred *cred = &c->p->cred;
 	struct vfs_dentry *d = p->d;
 	struct fc_client *cl;
-	const struct fc_attr *a;
+	struct fc_attr snap;
+	const struct fc_attr *a = &snap;
+	uint64_t deadline;
 	int refreshed = 0, err;
 
 	if (d->sb->kind == VFS_SB_RAMFS)
@@ -76,11 +81,11 @@ int vfs_permission(struct vctx *c, const struct vfs_path *p, unsigned mask)
 	if (fc_node_is_stale(d->node))
 		return -ESTALE;
 	cl = d->sb->fuse->cl;
-	a = fc_node_attr(d->node);
+	deadline = fc_node_attr_snapshot(cl, d->node, &snap);
 	if (vfs_fuse_dp(d) || ((mask & MAY_EXEC) && VFS_S_ISREG(a->mode))) {
-		if (vfs_now(c->vfs) >= fc_node_attr_deadline(d->node)) {
+		if (vfs_now(c->vfs) >= deadline) {
 			refreshed = 1;
-			err = perm_getattr(c, d);
+			err = perm_getattr(c, d, &snap);
 			if (err)
 				return err;
 		}
@@ -88,7 +93,7 @@ int vfs_permission(struct vctx *c, const struct vfs_path *p, unsigned mask)
 	if (vfs_fuse_dp(d)) {
 		err = vfs_generic_permission(cred, a->mode, a->uid, a->gid, mask);
 		if (err == -EACCES && !refreshed) {
-			err = perm_getattr(c, d);
+			err = perm_getattr(c, d, &snap);
 			if (!err)
 				err = vfs_generic_permission(cred, a->mode, a->uid,
 							     a->gid, mask);
@@ -105,7 +110,7 @@ int vfs_permission(struct vctx *c, const struct vfs_path *p, unsigned mask)
 	if ((mask & MAY_EXEC) && VFS_S_ISREG(a->mode) && !(a->mode & 0111)) {
 		if (refreshed)
 			return -EACCES;
-		err = perm_getattr(c, d);
+		err = perm_getattr(c, d, &snap);
 		if (!err && !(a->mode & 0111))
 			err = -EACCES;
 		return err;
