@@ -587,6 +587,117 @@ START_TEST(writeback_waits_for_held_write_through)
 }
 END_TEST
 
+static void *do_store(void *arg)
+{
+	struct worker *w = arg;
+
+	w->result = fc_vma_store(w->vma, w->off, w->s, strlen(w->s));
+	return NULL;
+}
+
+/*
+ * fuse_page_mkwrite: a store into a page whose WRITE is in flight waits
+ * for it ("writeback"), so the WRITE carries the page as it was when the
+ * writeback started, and the store goes out with the next writeback.
+ */
+START_TEST(store_waits_for_held_writeback)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES, .threaded = 1 };
+	struct pc_env e;
+	struct fc_mock_exp *hold;
+	struct worker a, s;
+	struct fc_vma *vma;
+	struct fc_open_ctx *of;
+
+	pc_up(&e, &o, "abcd", 4);
+	hold = fc_mock_expect(e.m, FC_WRITE, PC_NODE);
+	fc_mock_exp_match(hold, is_cache_write, NULL);
+	pc_respond_write(&e, hold);
+	fc_mock_exp_hold(hold);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	ck_assert_int_eq(fc_cache_mmap(e.cl, &e.who, of, 0, 4096,
+				       FC_PROT_READ | FC_PROT_WRITE,
+				       FC_MAP_SHARED, &vma), 0);
+	ck_assert_int_eq(fc_vma_store(vma, 0, "A", 1), 1);
+	memset(&a, 0, sizeof(a));
+	a.e = &e;
+	a.vma = vma;
+	ck_assert_int_eq(pthread_create(&a.t, NULL, do_msync, &a), 0);
+	ck_assert_int_eq(fc_mock_wait_held(hold, 1), 0);
+	memset(&s, 0, sizeof(s));
+	s.e = &e;
+	s.vma = vma;
+	s.s = "S";
+	s.off = 1;
+	ck_assert_int_eq(pthread_create(&s.t, NULL, do_store, &s), 0);
+	pc_wait_blocked(&e, "writeback", 2);
+	ck_assert(memcmp(write_data(pc_nth(&e, FC_WRITE, 0)), "Abcd", 4) == 0);
+	ck_assert_int_eq(fc_mock_release(hold), 0);
+	pthread_join(a.t, NULL);
+	pthread_join(s.t, NULL);
+	ck_assert_int_eq(a.result, 0);
+	ck_assert_int_eq(s.result, 1);
+	ck_assert(pc_file_is(&e, 0, "Abcd", 4));
+	ck_assert_int_eq(fc_vma_msync(vma, &e.who, 0, 4096, FC_MS_SYNC), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 2);
+	ck_assert(pc_file_is(&e, 0, "AScd", 4));
+	fc_vma_unmap(vma);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
+/* A direct write over a page whose writeback is in flight waits for it. */
+START_TEST(direct_write_waits_for_held_writeback)
+{
+	static char big[8192];
+	struct pc_opts o = { .flags = FC_BIG_WRITES, .threaded = 1 };
+	struct pc_env e;
+	struct fc_mock_exp *hold;
+	struct fc_open_ctx *cached, *direct;
+	struct fc_vma *vma;
+	struct worker d;
+
+	memset(big, 'x', sizeof(big));
+	pc_up(&e, &o, big, sizeof(big));
+	hold = fc_mock_expect(e.m, FC_WRITE, PC_NODE);
+	fc_mock_exp_match(hold, is_cache_write, NULL);
+	pc_respond_write(&e, hold);
+	fc_mock_exp_hold(hold);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	cached = pc_open(&e, FC_O_RDWR, 0);
+	direct = pc_open(&e, FC_O_RDWR, FC_FOPEN_DIRECT_IO | FC_FOPEN_KEEP_CACHE);
+	ck_assert_int_eq(fc_cache_mmap(e.cl, &e.who, cached, 0, 8192,
+				       FC_PROT_READ | FC_PROT_WRITE,
+				       FC_MAP_SHARED, &vma), 0);
+	ck_assert_int_eq(fc_vma_store(vma, 0, "AA", 2), 2);
+	ck_assert_int_eq(fc_cache_writeback(e.cl, e.node, 0), 0);
+	ck_assert_int_eq(fc_mock_wait_held(hold, 1), 0);
+	memset(&d, 0, sizeof(d));
+	d.e = &e;
+	d.of = direct;
+	d.s = "D";
+	d.off = 1;
+	ck_assert_int_eq(pthread_create(&d.t, NULL, do_pwrite, &d), 0);
+	pc_wait_blocked(&e, "writeback", 1);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
+	ck_assert_int_eq(fc_mock_release(hold), 0);
+	pthread_join(d.t, NULL);
+	ck_assert_int_eq(d.result, 1);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 2);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 1))->write_flags,
+			  FC_WRITE_LOCKOWNER);
+	ck_assert(pc_file_is(&e, 0, "ADx", 3));
+	fc_vma_unmap(vma);
+	ck_assert_int_eq(pc_close(&e, direct), 0);
+	ck_assert_int_eq(pc_close(&e, cached), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /*
  * fuse_do_setattr with a size: the truncation waits for the writeback
  * WRITE in flight (fuse_set_nowrite), new writeback is held back meanwhile
@@ -1223,6 +1334,8 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, overlapping_write_waits_for_held_writeback);
 	tcase_add_test(tc, writeback_waits_for_held_write_through);
 	tcase_add_test(tc, truncate_waits_for_held_writeback);
+	tcase_add_test(tc, store_waits_for_held_writeback);
+	tcase_add_test(tc, direct_write_waits_for_held_writeback);
 	tcase_add_test(tc, writeback_error_reaches_each_fsync_once);
 	tcase_add_test(tc, writeback_error_reaches_close_once);
 	tcase_add_test(tc, direct_write_invalidates_overlapping_page);
