@@ -42,12 +42,17 @@
 #include "fusecore/conn.h"
 #include "fusecore/mock.h"
 #include "fusecore/ops.h"
+#include "fusecore/pagecache.h"
 #include "fusecore/proto.h"
 #include "fusecore/transport.h"
 #include "protocol/conn_i.h" /* read-only checks of the pending table */
 
 #define NSLOTS 16
 #define NOPEN 8
+#define NVMA 4
+#define NOPS 31 /* program operations (run_op) */
+#define NSHADOW 8
+#define SHADOW_MAX (256u * 1024u)
 #define NMAP 1024
 #define MAXBUF (256 * 4096 + 8192)
 
@@ -60,6 +65,35 @@ struct acct {
 	uint64_t kept;       /* entries the client handed out with a node */
 	uint32_t type;       /* S_IFMT the daemon gave it last */
 	int used;
+};
+
+/*
+ * File data, per nodeid, in page-cache mode: what the application wrote
+ * (and still expects) and what the daemon has acknowledged.  A node is
+ * tainted when the daemon legitimately makes the data unknowable (a size
+ * smaller than what was written, a STORE, another identity for the
+ * nodeid); the application forgives what an error was reported for.
+ */
+struct shadow {
+	uint64_t nodeid;
+	int used;
+	int tainted;        /* data checks off for good */
+	int read_tainted;   /* read-your-writes checks off for good */
+	int write_failed;   /* a WRITE failed since the last reported error */
+	uint64_t dsize;     /* the daemon's size of the file */
+	uint64_t app_end;   /* end of the application's bytes */
+	uint64_t gen;       /* the generation the daemon gave */
+	uint32_t type;
+	int gen_known;
+	unsigned char *dval, *dhas; /* the daemon's bytes */
+	unsigned char *aval, *ahas; /* the application's bytes */
+};
+
+struct vma_slot {
+	struct fc_vma *vma;
+	struct fc_open_ctx *of;
+	uint64_t off, len;     /* file range, bytes */
+	int shared, writable;
 };
 
 struct harness {
@@ -83,6 +117,13 @@ struct harness {
 	struct acct map[NMAP];
 	struct fc_node *node[NSLOTS];
 	struct fc_open_ctx *open[NOPEN];
+	uint64_t pos[NOPEN];
+	/* Page-cache mode. */
+	int cache, wbmode;
+	struct fc_pagecache *pc;
+	struct vma_slot vma[NVMA];
+	struct shadow sh[NSHADOW];
+	uint8_t gen;
 	unsigned char req[MAXBUF];
 	unsigned char reply[MAXBUF];
 	unsigned char buf[MAXBUF];     /* the caller's buffers */
@@ -147,6 +188,201 @@ static void acct_kept(struct harness *hs, const struct fc_node *n)
 		a->kept++;
 }
 
+/* ---- File data in page-cache mode ------------------------------------------------ */
+
+static struct shadow *shadow_get(struct harness *hs, uint64_t nodeid, int create)
+{
+	struct shadow *fresh = NULL;
+	unsigned i;
+
+	if (!hs->cache || !nodeid)
+		return NULL;
+	for (i = 0; i < NSHADOW; i++) {
+		if (hs->sh[i].used && hs->sh[i].nodeid == nodeid)
+			return &hs->sh[i];
+		if (!hs->sh[i].used && !fresh)
+			fresh = &hs->sh[i];
+	}
+	if (!create || !fresh)
+		return NULL; /* not tracked: no checks for it */
+	memset(fresh, 0, sizeof(*fresh));
+	fresh->used = 1;
+	fresh->nodeid = nodeid;
+	return fresh; /* the byte arrays come with the first byte */
+}
+
+/* The byte arrays, allocated when the first byte is recorded. */
+static void shadow_bytes(struct shadow *sh)
+{
+	if (sh->dval)
+		return;
+	sh->dval = calloc(1, SHADOW_MAX);
+	sh->dhas = calloc(1, SHADOW_MAX);
+	sh->aval = calloc(1, SHADOW_MAX);
+	sh->ahas = calloc(1, SHADOW_MAX);
+	FZ_CHECK(sh->dval && sh->dhas && sh->aval && sh->ahas);
+}
+
+static void shadow_free_all(struct harness *hs)
+{
+	unsigned i;
+
+	for (i = 0; i < NSHADOW; i++) {
+		struct shadow *sh = &hs->sh[i];
+
+		if (!sh->used)
+			continue;
+		free(sh->dval);
+		free(sh->dhas);
+		free(sh->aval);
+		free(sh->ahas);
+		sh->used = 0;
+	}
+}
+
+static void taint_all(struct harness *hs)
+{
+	unsigned i;
+
+	for (i = 0; i < NSHADOW; i++)
+		hs->sh[i].tainted = hs->sh[i].read_tainted = 1;
+}
+
+/* Clamp [*off, *off + *len) to the shadow; taint if it does not fit. */
+static int shadow_range(struct shadow *sh, uint64_t off, uint64_t *len)
+{
+	if (off >= SHADOW_MAX || *len > SHADOW_MAX - off) {
+		sh->tainted = sh->read_tainted = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* The application wrote @len bytes at @off: it expects them from now on. */
+static void app_wrote(struct shadow *sh, uint64_t off, const unsigned char *buf,
+		      uint64_t len)
+{
+	if (!sh || !len || !shadow_range(sh, off, &len))
+		return;
+	shadow_bytes(sh);
+	memcpy(sh->aval + off, buf, len);
+	memset(sh->ahas + off, 1, len);
+	if (off + len > sh->app_end)
+		sh->app_end = off + len;
+}
+
+/* The application no longer knows what [off, off + len) holds. */
+static void app_forgive(struct shadow *sh, uint64_t off, uint64_t len)
+{
+	if (!sh || !sh->ahas || off >= SHADOW_MAX)
+		return;
+	if (len > SHADOW_MAX - off)
+		len = SHADOW_MAX - off;
+	memset(sh->ahas + off, 0, len);
+}
+
+/* An error was reported for the file: whatever was pending may be lost. */
+static void app_error_reported(struct shadow *sh)
+{
+	if (!sh)
+		return;
+	if (sh->ahas)
+		memset(sh->ahas, 0, SHADOW_MAX);
+	sh->write_failed = 0;
+}
+
+static void app_truncated(struct shadow *sh, uint64_t size)
+{
+	if (!sh)
+		return;
+	app_forgive(sh, size, SHADOW_MAX);
+	if (sh->app_end > size)
+		sh->app_end = size;
+}
+
+/* The daemon acknowledged @len bytes at @off (a WRITE it answered in full). */
+static void daemon_stored(struct shadow *sh, uint64_t off, const unsigned char *buf,
+			  uint64_t len)
+{
+	if (!sh || !len || !shadow_range(sh, off, &len))
+		return;
+	shadow_bytes(sh);
+	memcpy(sh->dval + off, buf, len);
+	memset(sh->dhas + off, 1, len);
+	if (off + len > sh->dsize)
+		sh->dsize = off + len;
+}
+
+static void daemon_truncated(struct shadow *sh, uint64_t size)
+{
+	if (!sh)
+		return;
+	if (size < SHADOW_MAX && sh->dhas)
+		memset(sh->dhas + size, 0, SHADOW_MAX - size);
+	sh->dsize = size;
+}
+
+/*
+ * A sync (fsync, close, msync MS_SYNC) of [from, to) returned success:
+ * every byte the application wrote there before is the daemon's now.  A
+ * dirty page dropped without an error being recorded and reported shows
+ * up here.
+ */
+static void check_synced(struct harness *hs, struct shadow *sh, uint64_t from,
+			 uint64_t to, const char *what)
+{
+	uint64_t o;
+
+	(void)hs;
+	if (!sh || sh->tainted || !sh->ahas)
+		return;
+	if (to > SHADOW_MAX)
+		to = SHADOW_MAX;
+	if (to > sh->app_end)
+		to = sh->app_end; /* nothing written past it */
+	for (o = from; o < to; o++) {
+		if (!sh->ahas[o])
+			continue;
+		if (!sh->dhas[o] || sh->dval[o] != sh->aval[o]) {
+			fprintf(stderr, "fuzz_stack: %s of nodeid %llu succeeded, but the "
+				"daemon %s byte %llu (application wrote 0x%02x, daemon has 0x%02x)\n",
+				what, (unsigned long long)sh->nodeid,
+				sh->dhas[o] ? "has another" : "never got",
+				(unsigned long long)o, sh->aval[o], sh->dval[o]);
+			FZ_CHECK(!"a successful sync left written data behind");
+		}
+	}
+}
+
+/* What a read returned must be what the application wrote there. */
+static void check_read(struct harness *hs, struct shadow *sh, uint64_t off,
+		       const unsigned char *buf, uint64_t len)
+{
+	uint64_t i;
+
+	if (!sh || !sh->ahas || sh->tainted || sh->read_tainted || sh->write_failed ||
+	    !hs->op_plausible || !shadow_range(sh, off, &len))
+		return;
+	for (i = 0; i < len; i++) {
+		if (sh->ahas[off + i] && buf[i] != sh->aval[off + i]) {
+			fprintf(stderr, "fuzz_stack: read of nodeid %llu byte %llu gave 0x%02x, "
+				"the application wrote 0x%02x\n",
+				(unsigned long long)sh->nodeid,
+				(unsigned long long)(off + i), buf[i], sh->aval[off + i]);
+			FZ_CHECK(!"a read returned other bytes than were written");
+		}
+	}
+}
+
+static struct shadow *of_shadow(struct harness *hs, struct fc_open_ctx *of)
+{
+	struct fc_node *n = of ? fc_open_node(of) : NULL;
+
+	if (!n || !hs->cache || (fc_node_attr(n)->mode & FC_S_IFMT) != FC_S_IFREG)
+		return NULL;
+	return shadow_get(hs, fc_node_id(n), 1);
+}
+
 /* ---- The daemon ------------------------------------------------------------------- */
 
 static const uint32_t minors[8] = { 45, 45, 41, 31, 23, 16, 12, 8 };
@@ -154,11 +390,11 @@ static const uint32_t minors[8] = { 45, 45, 41, 31, 23, 16, 12, 8 };
 static uint8_t ans8(struct harness *hs) { return fz_u8(&hs->ans); }
 static uint16_t ans16(struct harness *hs) { return fz_u16(&hs->ans); }
 
-static void write_msg(struct harness *hs, const struct fc_in_header *rq,
-		      const unsigned char *msg, size_t len);
+static int write_msg(struct harness *hs, const struct fc_in_header *rq,
+		     const unsigned char *msg, size_t len);
 
-static void reply(struct harness *hs, const struct fc_in_header *rq, int32_t error,
-		  const void *payload, size_t plen)
+static int reply(struct harness *hs, const struct fc_in_header *rq, int32_t error,
+		 const void *payload, size_t plen)
 {
 	struct fc_out_header oh;
 
@@ -168,7 +404,7 @@ static void reply(struct harness *hs, const struct fc_in_header *rq, int32_t err
 	memcpy(hs->reply, &oh, sizeof(oh));
 	if (plen)
 		memcpy(hs->reply + sizeof(oh), payload, plen);
-	write_msg(hs, rq, hs->reply, sizeof(oh) + plen);
+	return write_msg(hs, rq, hs->reply, sizeof(oh) + plen);
 }
 
 /* Entry-bearing replies grant lookups once accepted. */
@@ -212,8 +448,8 @@ static void account_reply(struct harness *hs, uint32_t opcode,
 	}
 }
 
-static void write_msg(struct harness *hs, const struct fc_in_header *rq,
-		      const unsigned char *msg, size_t len)
+static int write_msg(struct harness *hs, const struct fc_in_header *rq,
+		     const unsigned char *msg, size_t len)
 {
 	struct fc_out_header oh;
 	int r;
@@ -223,15 +459,18 @@ static void write_msg(struct harness *hs, const struct fc_in_header *rq,
 		fprintf(stderr, "  daemon: %s unique %llu: %zu bytes -> %d\n",
 			rq ? "reply" : "notify", rq ? (unsigned long long)rq->unique : 0ull,
 			len, r);
-	FZ_CHECK(r == 0 || r == -EINVAL || r == -ENOENT || r == -ENOTCONN ||
-		 r == -ENOSYS || r == -ENAMETOOLONG);
+	/* 0 or -errno (notification handlers give their own errors). */
+	FZ_CHECK(r <= 0 && r >= -4095);
 	if (r != 0 || len < sizeof(oh))
-		return;
+		return r;
 	memcpy(&oh, msg, sizeof(oh));
+	if (!oh.unique && oh.error == FC_NOTIFY_STORE)
+		taint_all(hs); /* the daemon rewrote cached data */
 	if (oh.error || !oh.unique || (oh.unique & 1) || !rq ||
 	    oh.unique != rq->unique)
-		return;
+		return r;
 	account_reply(hs, rq->opcode, msg + sizeof(oh), len - sizeof(oh));
+	return r;
 }
 
 static uint32_t natural_type(struct harness *hs, const struct fc_in_header *rq,
@@ -275,7 +514,27 @@ static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 		at->mode = ans8(hs) & 7 ? 0170644 : 0; /* not a file type */
 	at->nlink = 1;
 	at->blksize = 4096;
-	at->size = (v & 0x40) ? (uint64_t)INT64_MAX + ans8(hs) : ans16(hs);
+	if (v & 0x40) {
+		at->size = (uint64_t)INT64_MAX + ans8(hs); /* not a valid size */
+	} else if (hs->cache) {
+		/* The daemon's own size of the file, unless it lies. */
+		struct shadow *sh = shadow_get(hs, ino, 0);
+
+		at->size = sh ? sh->dsize : 0;
+		if (ans8(hs) & 1) {
+			at->size = ans16(hs);
+			/*
+			 * A smaller size drops cached pages past it (Linux's
+			 * truncate_pagecache in fuse_change_attributes), dirty
+			 * or not; in writeback-cache mode the kernel side owns
+			 * the size and ignores it.
+			 */
+			if (sh && !hs->wbmode && at->size < sh->app_end)
+				sh->tainted = 1;
+		}
+	} else {
+		at->size = ans16(hs);
+	}
 	at->mtimensec = v & 0x80 ? 0xffffffffu : 0;
 }
 
@@ -298,7 +557,23 @@ static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 	eo->generation = (v & 8) ? ans8(hs) : 0;
 	eo->entry_valid = (v & 0x80) ? 0 : 1;
 	eo->attr_valid = (v & 0x80) ? 0 : 1;
+	if (hs->cache && nodeid > FC_ROOT_ID &&
+	    natural_type(hs, rq, body, blen) == FC_S_IFREG)
+		shadow_get(hs, nodeid, 1);
 	fill_attr(hs, &eo->attr, nodeid, natural_type(hs, rq, body, blen), v & 0x70);
+	{
+		/* The same nodeid as another file: its data is another story. */
+		struct shadow *sh = shadow_get(hs, nodeid, 0);
+		uint32_t type = eo->attr.mode & FC_S_IFMT;
+
+		if (sh && sh->gen_known && (sh->gen != eo->generation || sh->type != type))
+			sh->tainted = sh->read_tainted = 1;
+		if (sh) {
+			sh->gen_known = 1;
+			sh->gen = eo->generation;
+			sh->type = type;
+		}
+	}
 }
 
 static uint8_t pattern(uint64_t off)
@@ -373,9 +648,22 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		struct fc_entry_out eo;
 		struct fc_open_out oo;
 
+		struct fc_create_in ci;
+		struct shadow *sh;
+
+		memset(&ci, 0, sizeof(ci));
+		memcpy(&ci, body, blen < sizeof(ci) ? blen : sizeof(ci));
 		entry_out(hs, rq, body, blen, &eo);
 		if (!((ans8(hs) >> 4) & 3))
 			eo.attr.mode = FC_S_IFREG | 0644;
+		sh = shadow_get(hs, eo.nodeid, 0);
+		if (sh && (ci.flags & FC_O_TRUNC) && !(ci.flags & FC_O_EXCL)) {
+			/* An existing file is truncated: asked for, whatever the answer. */
+			if (eo.attr.size == sh->dsize)
+				eo.attr.size = 0;
+			daemon_truncated(sh, 0);
+			app_truncated(sh, 0);
+		}
 		memset(&oo, 0, sizeof(oo));
 		oo.fh = ans8(hs);
 		oo.open_flags = ans8(hs);
@@ -384,7 +672,7 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		plen = sizeof(eo) + sizeof(oo);
 		break;
 	}
-	case FC_GETATTR: case FC_SETATTR: {
+	case FC_GETATTR: {
 		struct fc_attr_out ao;
 		uint8_t v = ans8(hs);
 
@@ -397,7 +685,16 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 	}
 	case FC_OPEN: case FC_OPENDIR: {
 		struct fc_open_out oo;
+		struct fc_open_in oi;
+		struct shadow *sh = shadow_get(hs, rq->nodeid, 0);
 
+		memset(&oi, 0, sizeof(oi));
+		memcpy(&oi, body, blen < sizeof(oi) ? blen : sizeof(oi));
+		if (sh && (oi.flags & FC_O_TRUNC)) {
+			/* Atomic O_TRUNC: asked for, whatever the answer. */
+			daemon_truncated(sh, 0);
+			app_truncated(sh, 0);
+		}
 		memset(&oo, 0, sizeof(oo));
 		oo.fh = ans8(hs);
 		oo.open_flags = ans8(hs);
@@ -407,23 +704,44 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 	}
 	case FC_READ: {
 		struct fc_read_in ri;
+		struct shadow *sh = shadow_get(hs, rq->nodeid, 0);
 		uint16_t want;
 		size_t i;
 
 		memset(&ri, 0, sizeof(ri));
 		memcpy(&ri, body, blen < sizeof(ri) ? blen : sizeof(ri));
 		want = ans16(hs);
-		plen = want && want < ri.size ? want : ri.size;
+		if (hs->cache && sh) {
+			/* The file as the daemon has it, up to its size... */
+			plen = ri.offset >= sh->dsize ? 0 :
+			       sh->dsize - ri.offset < ri.size ? sh->dsize - ri.offset : ri.size;
+			if (want & 0x8000) {
+				/* ...or a length of its choosing (an early end of file). */
+				plen = (want & 0x7fff) < ri.size ? (want & 0x7fff) : ri.size;
+				if (ri.offset + plen < sh->app_end) {
+					sh->read_tainted = 1;
+					if (!hs->wbmode)
+						sh->tainted = 1;
+				}
+			}
+		} else {
+			plen = want && want < ri.size ? want : ri.size;
+		}
 		if (plen > MAXBUF - 64)
 			plen = MAXBUF - 64;
-		for (i = 0; i < plen; i++)
-			p[i] = pattern(ri.offset + i);
+		for (i = 0; i < plen; i++) {
+			uint64_t o = ri.offset + i;
+
+			p[i] = sh && sh->dhas && o < SHADOW_MAX && sh->dhas[o] ?
+			       sh->dval[o] : pattern(o);
+		}
 		break;
 	}
 	case FC_WRITE: {
 		struct fc_write_in wi;
 		struct fc_write_out wo;
 		size_t wsz = hs->minor < 9 ? FC_COMPAT_WRITE_IN_SIZE : sizeof(wi);
+		struct shadow *sh = shadow_get(hs, rq->nodeid, 0);
 		uint8_t v = ans8(hs);
 		size_t i;
 
@@ -431,8 +749,9 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		memcpy(&wi, body, blen < wsz ? blen : wsz);
 		/* The data is the caller's, at the offset the request names. */
 		FZ_CHECK(blen == wsz + wi.size);
-		for (i = 0; i < wi.size; i++)
-			FZ_CHECK(body[wsz + i] == pattern(wi.offset + i));
+		if (!hs->cache)
+			for (i = 0; i < wi.size; i++)
+				FZ_CHECK(body[wsz + i] == pattern(wi.offset + i));
 		memset(&wo, 0, sizeof(wo));
 		switch (v & 3) {
 		case 0: wo.size = wi.size; break;
@@ -442,6 +761,31 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		}
 		memcpy(p, &wo, sizeof(wo));
 		plen = sizeof(wo);
+		if (reply(hs, rq, 0, p, plen) == 0 && sh) {
+			/* What the daemon said it wrote, it has. */
+			if (wo.size <= wi.size)
+				daemon_stored(sh, wi.offset, body + wsz, wo.size);
+			if (wo.size != wi.size)
+				sh->write_failed = 1;
+		}
+		return;
+	}
+	case FC_SETATTR: {
+		struct fc_setattr_in si;
+		struct fc_attr_out ao;
+		struct shadow *sh = shadow_get(hs, rq->nodeid, 0);
+		uint8_t v = ans8(hs);
+
+		memset(&si, 0, sizeof(si));
+		memcpy(&si, body, blen < sizeof(si) ? blen : sizeof(si));
+		/* The daemon truncates first, then says what the file is. */
+		if ((si.valid & FC_FATTR_SIZE) && sh)
+			daemon_truncated(sh, si.size);
+		memset(&ao, 0, sizeof(ao));
+		ao.attr_valid = v & 1;
+		fill_attr(hs, &ao.attr, rq->nodeid, natural_type(hs, rq, body, blen), v & 0xf0);
+		plen = hs->minor < 9 ? FC_COMPAT_ATTR_OUT_SIZE : sizeof(ao);
+		memcpy(p, &ao, plen);
 		break;
 	}
 	case FC_READDIR: case FC_READDIRPLUS: {
@@ -531,8 +875,12 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 	}
 	case FC_STATX: {
 		struct fc_statx_out so;
+		struct shadow *sh = shadow_get(hs, rq->nodeid, 0);
 
 		fz_take(&hs->ans, &so, sizeof(so));
+		if (sh && !hs->wbmode && so.stat.size < sh->app_end &&
+		    (so.stat.mask & 0x200u))
+			sh->tainted = 1; /* a smaller size (see fill_attr) */
 		memcpy(p, &so, sizeof(so));
 		plen = sizeof(so);
 		break;
@@ -542,6 +890,31 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		break;
 	}
 	reply(hs, rq, 0, p, plen);
+}
+
+/* The daemon failed a request: a WRITE's data is not on it. */
+static void daemon_failed(struct harness *hs, const struct fc_in_header *rq)
+{
+	struct shadow *sh = shadow_get(hs, rq->nodeid, 0);
+
+	if (sh && rq->opcode == FC_WRITE)
+		sh->write_failed = 1;
+}
+
+/*
+ * Raw bytes for an answer: what the daemon did with the data, or which
+ * size it gave, is unknowable from here.
+ */
+static void daemon_raw(struct harness *hs, const struct fc_in_header *rq)
+{
+	switch (rq->opcode) {
+	case FC_READ: case FC_WRITE: case FC_SETATTR: case FC_GETATTR:
+	case FC_STATX: case FC_LOOKUP: case FC_CREATE: case FC_MKNOD:
+	case FC_LINK: case FC_SYMLINK: case FC_MKDIR: case FC_READDIRPLUS:
+	case FC_FALLOCATE: case FC_COPY_FILE_RANGE: case FC_TMPFILE:
+		taint_all(hs);
+		break;
+	}
 }
 
 static const int errnos[16] = {
@@ -576,6 +949,7 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 
 			hs->op_plausible = 0;
 			reply(hs, rq, -err, NULL, 0);
+			daemon_failed(hs, rq);
 			return;
 		}
 		case 5: {
@@ -583,6 +957,7 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 			size_t len = ans16(hs);
 
 			hs->op_plausible = 0;
+			daemon_raw(hs, rq);
 			if (len > MAXBUF)
 				len = MAXBUF;
 			fz_take(&hs->ans, hs->reply, len);
@@ -632,6 +1007,7 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 				return; /* the request comes again, with a new unique */
 			}
 			case 3:
+				daemon_failed(hs, rq);
 				return; /* silence: this request gets no answer */
 			}
 			continue;
@@ -642,6 +1018,28 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 			return;
 		}
 	}
+}
+
+/*
+ * Known open (wb-uaf): a writeback WRITE the daemon leaves unanswered
+ * outlives its node: when the last reference goes (a RELEASE ending, the
+ * unmount), fc_cache_hook_node_free() frees the node's cache state and the
+ * WRITE's later completion (wb_finish, from fc_conn_abort) uses it.  Unless
+ * strict, such a WRITE is failed at once so that fuzzing goes on.
+ */
+static void avoid_known_wb_uaf(struct harness *hs, const struct fc_in_header *rq,
+			       const unsigned char *body, size_t blen)
+{
+	struct fc_write_in wi;
+
+	if (rq->opcode != FC_WRITE || hs->gone || blen < 24 || fz_strict())
+		return;
+	memset(&wi, 0, sizeof(wi));
+	memcpy(&wi, body, 24);
+	if (!(wi.write_flags & FC_WRITE_CACHE) || !fc_pending_find(hs->c, rq->unique))
+		return;
+	if (FZ_KNOWN("wb-uaf", 1))
+		reply(hs, rq, -EIO, NULL, 0);
 }
 
 /* Account for a request the daemon read, and answer it. */
@@ -702,6 +1100,7 @@ static void handle(struct harness *hs, const unsigned char *msg, size_t len)
 	}
 	default:
 		answer(hs, &rq, body, blen);
+		avoid_known_wb_uaf(hs, &rq, body, blen);
 	}
 }
 
@@ -717,6 +1116,16 @@ static int pump(void *ctx)
 		handled++;
 	}
 	return handled;
+}
+
+/* Notifications: those that act on the cache go to it (as the VFS does). */
+static int on_notify(void *ctx, uint32_t code, const void *payload, size_t len)
+{
+	struct harness *hs = ctx;
+
+	if (!hs->cache || !hs->cl)
+		return -ENOSYS;
+	return fc_cache_notify(hs->cl, code, payload, len);
 }
 
 /* ---- The program ------------------------------------------------------------------- */
@@ -776,6 +1185,8 @@ static void keep_node(struct harness *hs, struct fc_node *n)
 	fc_node_put(hs->cl, n);
 }
 
+static void do_close(struct harness *hs, struct fc_open_ctx *of);
+
 static void keep_open(struct harness *hs, struct fc_open_ctx *of)
 {
 	unsigned i;
@@ -786,7 +1197,7 @@ static void keep_open(struct harness *hs, struct fc_open_ctx *of)
 			return;
 		}
 	}
-	fc_release(hs->cl, of);
+	do_close(hs, of);
 }
 
 static long *last_result;
@@ -912,8 +1323,11 @@ static void op_fileio(struct harness *hs, uint8_t sub)
 		break;
 	case 1: {
 		uint32_t mode = pr8(hs) & 3;
+		uint64_t len = pr16(hs);
 
-		check_err(fc_fallocate(hs->cl, &hs->who, of, mode, off, pr16(hs)));
+		check_err(fc_fallocate(hs->cl, &hs->who, of, mode, off, len));
+		/* Allocated, punched or zeroed: the application forgets the range. */
+		app_forgive(of_shadow(hs, of), off, len);
 		break;
 	}
 	case 2: {
@@ -924,6 +1338,7 @@ static void op_fileio(struct harness *hs, uint8_t sub)
 			return;
 		r = fc_copy_file_range(hs->cl, &hs->who, of, off, of2, off2, len, 0);
 		check_err(r);
+		app_forgive(of_shadow(hs, of2), off2, len);
 		break;
 	}
 	case 3: {
@@ -944,6 +1359,185 @@ static void op_fileio(struct harness *hs, uint8_t sub)
 	}
 }
 
+/* ---- Closing and syncing, as a VFS does around the page cache ----------------------- */
+
+static void unmap_of(struct harness *hs, struct fc_open_ctx *of)
+{
+	unsigned i;
+
+	for (i = 0; i < NVMA; i++) {
+		if (hs->vma[i].vma && (!of || hs->vma[i].of == of)) {
+			fc_vma_unmap(hs->vma[i].vma);
+			memset(&hs->vma[i], 0, sizeof(hs->vma[i]));
+		}
+	}
+}
+
+/* close(2) of a descriptor: the flush, and what it says about the data. */
+static int do_flush(struct harness *hs, struct fc_open_ctx *of)
+{
+	struct shadow *sh = of_shadow(hs, of);
+	int err = 0;
+
+	if (hs->cache)
+		err = fc_cache_hook_flush(hs->cl, &hs->who, of);
+	if (!err)
+		err = fc_flush(hs->cl, &hs->who, of);
+	check_err(err);
+	if (err == 0)
+		check_synced(hs, sh, 0, SHADOW_MAX, "close");
+	else
+		app_error_reported(sh);
+	return err;
+}
+
+static void do_fsync(struct harness *hs, struct fc_open_ctx *of, int datasync)
+{
+	struct shadow *sh = of_shadow(hs, of);
+	int err = 0;
+
+	if (hs->cache)
+		err = fc_cache_hook_fsync(hs->cl, &hs->who, of, datasync);
+	if (!err)
+		err = fc_fsync(hs->cl, &hs->who, of, datasync);
+	check_err(err);
+	if (err == 0)
+		check_synced(hs, sh, 0, SHADOW_MAX, "fsync");
+	else
+		app_error_reported(sh);
+}
+
+/* The last close: mappings go first (they keep the file in use). */
+static void do_close(struct harness *hs, struct fc_open_ctx *of)
+{
+	unmap_of(hs, of);
+	do_flush(hs, of);
+	if (hs->cache)
+		fc_cache_hook_release(hs->cl, of);
+	fc_release(hs->cl, of);
+}
+
+/* Memory mappings and writeback (page-cache mode). */
+static void op_vm(struct harness *hs, uint8_t sub)
+{
+	struct vma_slot *vs;
+	uint16_t off, len;
+	uint32_t i;
+	long r;
+
+	if (!hs->cache)
+		return;
+	switch (sub % 7) {
+	case 0: { /* mmap */
+		unsigned slot;
+		struct fc_open_ctx *of = pick_open(hs, &slot);
+		uint8_t pf = pr8(hs);
+		uint64_t foff = (uint64_t)(pr8(hs) % 16) * 4096;
+		uint64_t flen = (uint64_t)(pr8(hs) % 16 + 1) * 4096;
+		struct fc_vma *vma = NULL;
+		unsigned prot = ((pf & 1) ? FC_PROT_READ : 0) | ((pf & 2) ? FC_PROT_WRITE : 0);
+		unsigned flags = (pf & 4) ? FC_MAP_PRIVATE : FC_MAP_SHARED;
+
+		if (!of)
+			return;
+		for (i = 0; i < NVMA && hs->vma[i].vma; i++)
+			;
+		if (i == NVMA) {
+			fc_vma_unmap(hs->vma[0].vma);
+			i = 0;
+		}
+		r = fc_cache_mmap(hs->cl, &hs->who, of, foff, flen, prot, flags, &vma);
+		check_err(r);
+		memset(&hs->vma[i], 0, sizeof(hs->vma[i]));
+		if (r == 0) {
+			FZ_CHECK(vma != NULL);
+			hs->vma[i].vma = vma;
+			hs->vma[i].of = of;
+			hs->vma[i].off = foff;
+			hs->vma[i].len = flen;
+			hs->vma[i].shared = !(pf & 4);
+			hs->vma[i].writable = !!(pf & 2);
+		}
+		return;
+	}
+	case 5: { /* the flusher writes a node (or all) back */
+		struct fc_node *n = pick_node(hs);
+		uint8_t v = pr8(hs);
+
+		check_err(fc_cache_writeback(hs->cl, (v & 2) ? NULL : n, v & 1));
+		return;
+	}
+	case 6: /* memory pressure writes everything back */
+		check_err(fc_pagecache_sim_writeback(hs->pc, pr8(hs) & 1));
+		return;
+	}
+	vs = &hs->vma[pr8(hs) % NVMA];
+	if (sub % 7 == 4) {
+		if (vs->vma)
+			fc_vma_unmap(vs->vma);
+		memset(vs, 0, sizeof(*vs));
+		return;
+	}
+	off = pr16(hs);
+	len = pr16(hs);
+	if (!vs->vma)
+		return;
+	switch (sub % 7) {
+	case 1: /* loads */
+		r = fc_vma_load(vs->vma, off, hs->buf, len);
+		check_err(r);
+		if (r > 0) {
+			FZ_CHECK(r <= len);
+			if (vs->shared)
+				check_read(hs, of_shadow(hs, vs->of), vs->off + off, hs->buf,
+					   (uint64_t)r);
+		}
+		return;
+	case 2: { /* stores */
+		uint8_t g = ++hs->gen;
+
+		for (i = 0; i < len; i++)
+			hs->buf[i] = (uint8_t)((vs->off + off + i) * 31 + g * 97 + 3);
+		r = fc_vma_store(vs->vma, off, hs->buf, len);
+		check_err(r);
+		if (r > 0) {
+			/*
+			 * Stores past the end of the file (in its last page)
+			 * are not the file's: writeback stops at the size.
+			 */
+			uint64_t size = fc_node_attr(fc_open_node(vs->of))->size;
+			uint64_t from = vs->off + off, n = (uint64_t)r;
+
+			FZ_CHECK(r <= len);
+			if (from >= size)
+				n = 0;
+			else if (n > size - from)
+				n = size - from;
+			if (vs->shared)
+				app_wrote(of_shadow(hs, vs->of), from, hs->buf, n);
+		}
+		return;
+	}
+	case 3: { /* msync */
+		unsigned flags = pr8(hs) & 7;
+		struct shadow *sh = of_shadow(hs, vs->of);
+
+		r = fc_vma_msync(vs->vma, &hs->who, off, len, flags);
+		check_err(r);
+		if (!vs->shared)
+			return;
+		/* Only the part of the range inside the mapping is synced. */
+		if (r == 0 && flags == FC_MS_SYNC && len && off < vs->len)
+			check_synced(hs, sh, vs->off + off,
+				     vs->off + (off + (uint64_t)len < vs->len ?
+						off + (uint64_t)len : vs->len), "msync");
+		else if (r < 0)
+			app_error_reported(sh);
+		return;
+	}
+	}
+}
+
 /* Run one call of the program. */
 static void run_op(struct harness *hs, uint8_t op)
 {
@@ -957,7 +1551,7 @@ static void run_op(struct harness *hs, uint8_t op)
 	hs->op_plausible = 1;
 	hs->last_result = 1L << 40; /* "no call made" */
 	last_result = &hs->last_result;
-	switch (op % 30) {
+	switch (op % NOPS) {
 	case 0: { /* lookup */
 		struct fc_node *dir = pick_node(hs);
 
@@ -996,7 +1590,17 @@ static void run_op(struct harness *hs, uint8_t op)
 		of = (v & 0x80) ? pick_open(hs, &slot) : NULL;
 		if (of)
 			n = fc_open_node(of);
-		check_err(fc_setattr(hs->cl, &hs->who, n, of, &in, NULL));
+		r = fc_setattr(hs->cl, &hs->who, n, of, &in, NULL);
+		check_err(r);
+		if (hs->cache && (in.valid & FC_FATTR_SIZE)) {
+			/* Truncated, or perhaps truncated: nothing past the size is known. */
+			struct shadow *sh = shadow_get(hs, fc_node_id(n), 0);
+
+			if (r == 0)
+				app_truncated(sh, in.size);
+			else
+				app_forgive(sh, in.size, SHADOW_MAX);
+		}
 		break;
 	}
 	case 3: { /* mknod */
@@ -1080,13 +1684,22 @@ static void run_op(struct harness *hs, uint8_t op)
 			FC_O_RDWR | FC_O_DIRECT, FC_O_RDONLY | FC_O_NOATIME,
 		};
 		struct fc_node *n = pick_node(hs);
+		uint32_t open_flags = fl[pr8(hs) & 7];
 
 		of = NULL;
-		r = fc_open(hs->cl, &hs->who, n, fl[pr8(hs) & 7], &of);
+		r = fc_open(hs->cl, &hs->who, n, open_flags, &of);
 		check_err(r);
 		if (r == 0) {
 			FZ_CHECK(of != NULL && fc_open_node(of) == n);
+			if (hs->cache)
+				fc_cache_hook_open(hs->cl, of);
+			if (hs->cache && (fc_open_sent_flags(of) & FC_O_TRUNC ||
+					  open_flags & FC_O_TRUNC))
+				app_truncated(of_shadow(hs, of), 0);
 			keep_open(hs, of);
+		} else if (hs->cache && (open_flags & FC_O_TRUNC)) {
+			/* Perhaps truncated (the SETATTR after the OPEN failed). */
+			app_truncated(shadow_get(hs, fc_node_id(n), 0), 0);
 		}
 		break;
 	}
@@ -1101,8 +1714,12 @@ static void run_op(struct harness *hs, uint8_t op)
 			      FC_O_CREAT | ((v & 1) ? FC_O_EXCL : 0) | ((v & 2) ? FC_O_TRUNC : 0) | FC_O_RDWR,
 			      0644, &e, &of);
 		check_entry(hs, (int)r, &e);
+		if (hs->cache && (v & 2) && e.node)
+			app_truncated(shadow_get(hs, fc_node_id(e.node), 0), 0);
 		if (r == 0) {
 			FZ_CHECK(of != NULL);
+			if (hs->cache)
+				fc_cache_hook_open(hs->cl, of);
 			keep_node(hs, e.node);
 			keep_open(hs, of);
 		}
@@ -1119,11 +1736,20 @@ static void run_op(struct harness *hs, uint8_t op)
 		flags = pr8(hs) & FC_IO_DIRECT;
 		if (!of)
 			break;
+		if (hs->cache) {
+			r = fc_cache_read(hs->cl, &hs->who, of, hs->buf, size, off);
+			check_err(r);
+			if (r > 0) {
+				FZ_CHECK((size_t)r <= size);
+				check_read(hs, of_shadow(hs, of), off, hs->buf, (uint64_t)r);
+			}
+			break;
+		}
 		r = fc_read(hs->cl, &hs->who, of, hs->buf, size, off, flags);
 		check_err(r);
 		if (r >= 0) {
 			FZ_CHECK((size_t)r <= size);
-			if (hs->op_plausible) {
+			if (hs->op_plausible && !hs->cache) {
 				long i;
 
 				/* Exactly the bytes the daemon sent for these offsets. */
@@ -1144,6 +1770,46 @@ static void run_op(struct harness *hs, uint8_t op)
 		v = pr8(hs);
 		if (!of)
 			break;
+		if (hs->cache) {
+			/* Direct I/O goes through here too (O_DIRECT, FOPEN_DIRECT_IO). */
+			struct shadow *sh = of_shadow(hs, of);
+
+			/* write(2) on a descriptor not open for writing: EBADF (the VFS). */
+			if ((fc_open_file_flags(of) & FC_O_ACCMODE) == FC_O_RDONLY)
+				break;
+			int append = !!(fc_open_file_flags(of) & FC_O_APPEND);
+			uint8_t g = ++hs->gen;
+
+			if (size > 65536)
+				size = 65536;
+			for (i = 0; i < size; i++)
+				hs->buf[i] = (uint8_t)((off + i) * 31 + g * 97 + 3);
+			hs->pos[slot] = off;
+			r = fc_cache_write(hs->cl, &hs->who, of, hs->buf, size, &hs->pos[slot]);
+			check_err(r);
+			if (r >= 0) {
+				uint64_t start;
+
+				FZ_CHECK((size_t)r <= size);
+				FZ_CHECK(hs->pos[slot] >= (uint64_t)r);
+				start = hs->pos[slot] - (uint64_t)r;
+				if (!append)
+					FZ_CHECK(start == off);
+				app_wrote(sh, start, hs->buf, (uint64_t)r);
+				if ((uint32_t)r < size) {
+					if (append)
+						sh ? (void)(sh->tainted = 1) : (void)0;
+					else
+						app_forgive(sh, start + (uint64_t)r, size - (uint64_t)r);
+				}
+			} else if (sh) {
+				if (append)
+					sh->tainted = 1;
+				else
+					app_forgive(sh, off, size);
+			}
+			break;
+		}
 		for (i = 0; i < size; i++)
 			hs->buf[i] = pattern(off + i);
 		r = fc_write(hs->cl, &hs->who, of, hs->buf, size, off,
@@ -1153,23 +1819,27 @@ static void run_op(struct harness *hs, uint8_t op)
 			FZ_CHECK((size_t)r <= size);
 		break;
 	}
-	case 15: /* flush */
+	case 15: /* flush: close() of one descriptor */
 		of = pick_open(hs, &slot);
 		if (of)
-			check_err(fc_flush(hs->cl, &hs->who, of));
+			do_flush(hs, of);
 		break;
 	case 16: /* release: the close of the last descriptor */
 		of = pick_open(hs, &slot);
 		if (of) {
 			hs->open[slot] = NULL;
-			fc_release(hs->cl, of);
+			do_close(hs, of);
 		}
 		break;
-	case 17: /* fsync */
+	case 17: { /* fsync */
+		int datasync;
+
 		of = pick_open(hs, &slot);
+		datasync = pr8(hs) & 1;
 		if (of)
-			check_err(fc_fsync(hs->cl, &hs->who, of, pr8(hs) & 1));
+			do_fsync(hs, of, datasync);
 		break;
+	}
 	case 18: { /* readdir */
 		struct rd_ctx rc;
 		uint64_t off;
@@ -1245,6 +1915,9 @@ static void run_op(struct harness *hs, uint8_t op)
 		}
 		break;
 	}
+	case 30:
+		op_vm(hs, pr8(hs));
+		break;
 	case 29: { /* fcntl(F_SETFL) */
 		of = pick_open(hs, &slot);
 		if (of)
@@ -1319,21 +1992,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(r == 0);
 	fc_client_config_default(&ccfg);
 	FZ_CHECK(fc_client_new(hs->c, &ccfg, &hs->cl) == 0);
+	if (kind_b & 2) {
+		/* Page-cache mode: the simulated cache, small enough to evict. */
+		static const uint64_t capacity[4] = { 4, 16, 64, 1024 };
+		struct fc_pagecache_sim_config pcfg;
+		struct fc_cache_config ccache;
+
+		fc_pagecache_sim_config_default(&pcfg, hs->plat);
+		pcfg.capacity = capacity[(kind_b >> 2) & 3];
+		FZ_CHECK(fc_pagecache_sim_new(&pcfg, &hs->pc) == 0);
+		fc_cache_config_default(&ccache, fc_pagecache_sim_ops(), hs->pc);
+		if (kind_b & 0x10)
+			ccache.wb_creds = FC_WB_CREDS_OPENER;
+		FZ_CHECK(fc_cache_attach(hs->cl, &ccache) == 0);
+		hs->cache = 1;
+		hs->wbmode = fc_cache_writeback_mode(hs->cl);
+	}
+	fc_conn_set_notify(hs->c, on_notify, hs);
 
 	while (!fz_empty(&hs->prog)) {
 		uint8_t op = pr8(hs);
 
 		run_op(hs, op);
 		if (fz_tracing())
-			fprintf(stderr, "op %u (%u): last result %ld\n", op % 30, op,
+			fprintf(stderr, "op %u (%u): last result %ld\n", op % NOPS, op,
 				hs->last_result);
 		check_counts(hs);
 	}
 
-	/* Unmount: close what is open, drop every reference, free the client. */
+	/* Unmount: unmap, close what is open, drop every reference, free the client. */
+	unmap_of(hs, NULL);
 	for (i = 0; i < NOPEN; i++) {
 		if (hs->open[i])
-			fc_release(hs->cl, hs->open[i]);
+			do_close(hs, hs->open[i]);
 		hs->open[i] = NULL;
 	}
 	for (i = 1; i < NSLOTS; i++) {
@@ -1367,6 +2058,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(hs->c->live == NULL);
 	FZ_CHECK(fc_conn_num_background(hs->c) == 0);
 	fc_conn_free(hs->c);
+	if (hs->pc)
+		fc_pagecache_sim_free(hs->pc);
+	shadow_free_all(hs);
 	fz_end(&fail);
 	return 0;
 }

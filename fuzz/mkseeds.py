@@ -224,7 +224,10 @@ def main():
 # fuzz_stack.c run_op() numbering and operands (keep in sync).
 LOOKUP, GETATTR, SETATTR, MKNOD, MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME, \
     READLINK, OPEN, CREATE, READ, WRITE, FLUSH, RELEASE, FSYNC, READDIR, STATFS, \
-    ACCESS, STATX, XATTR, LOCK, FILEIO, PUT, FLUSH_FORGETS, TIME, FIND, SETFL = range(30)
+    ACCESS, STATX, XATTR, LOCK, FILEIO, PUT, FLUSH_FORGETS, TIME, FIND, SETFL, VM = range(31)
+VM_MMAP, VM_LOAD, VM_STORE, VM_MSYNC, VM_UNMAP, VM_WRITEBACK, VM_SIMWB = range(7)
+CACHE = 2                      # kind byte: page-cache mode
+WRITEBACK_CACHE = 1 << 16      # granted-flags xor: FUSE_WRITEBACK_CACHE
 NAME = {"a": 0, "b": 1, "dir": 2, "f0": 3, "dsub": 4, ".": 5, "..": 6, "x/y": 7}
 ROOT = 0
 
@@ -233,8 +236,8 @@ def u16(v):
     return struct.pack("<H", v)
 
 
-def stack_program(minor=0, kind=0, ops=b"", answers=b""):
-    prog = bytes([minor, kind]) + struct.pack("<I", 0) + ops
+def stack_program(minor=0, kind=0, ops=b"", answers=b"", grant_xor=0):
+    prog = bytes([minor, kind]) + struct.pack("<I", grant_xor) + ops
     return u16(len(prog)) + prog + answers
 
 
@@ -290,6 +293,36 @@ def stack_seeds():
                bytes([0, 0x87]) + bytes([0x0b, 0x01, 0x02, 0x09, 0x19, 0x01, 0x00]) +
                bytes([4, 5, 6, 3, 7]))
     write("fuzz_stack/dirs-hostile", stack_program(0, 0, dirs, hostile), seen)
+    # The page cache: cached writes and reads, fsync, a shared mapping with
+    # stores, msync and loads, close; write-through and writeback-cache
+    # modes, a cache of 4 pages (eviction) and of 1024.
+    cached = (bytes([LOOKUP, ROOT, n["a"], OPEN, 1, 2]) +
+              bytes([WRITE, 0]) + u16(10000) + u16(0) + bytes([0]) +
+              bytes([FSYNC, 0, 0]) +
+              bytes([READ, 0]) + u16(12000) + u16(0) + bytes([0]) +
+              bytes([VM, VM_MMAP, 0, 3, 0, 3]) +
+              bytes([VM, VM_STORE, 0]) + u16(100) + u16(5000) +
+              bytes([VM, VM_MSYNC, 0]) + u16(0) + u16(16384) + bytes([4]) +
+              bytes([VM, VM_LOAD, 0]) + u16(0) + u16(8192) +
+              bytes([WRITE, 0]) + u16(3000) + u16(9000) + bytes([0]) +
+              bytes([VM, VM_WRITEBACK, 1, 1, VM, VM_SIMWB, 1]) +
+              bytes([SETATTR, 1, 0x08]) + u16(7000) +
+              bytes([VM, VM_STORE, 0]) + u16(4000) + u16(100) +
+              bytes([VM, VM_UNMAP, 0, FLUSH, 0, RELEASE, 0]) +
+              bytes([OPEN, 1, 0, READ, 0]) + u16(8000) + u16(0) + bytes([0]) +
+              bytes([VM, VM_MMAP, 0, 5, 0, 1, VM, VM_STORE, 0]) + u16(10) + u16(10) +
+              bytes([VM, VM_LOAD, 0]) + u16(0) + u16(100) + bytes([RELEASE, 0]))
+    for tag, kind, gx in (("cache-wt", CACHE | (3 << 2), 0), ("cache-wt-small", CACHE, 0),
+                          ("cache-wb", CACHE | (3 << 2), WRITEBACK_CACHE),
+                          ("cache-wb-small", CACHE | (1 << 2), WRITEBACK_CACHE)):
+        write("fuzz_stack/%s" % tag, stack_program(0, kind, cached, b"", gx), seen)
+    # Writeback WRITEs that fail: the next fsync must say so.
+    failing = (bytes([LOOKUP, ROOT, n["a"], OPEN, 1, 2]) +
+               bytes([WRITE, 0]) + u16(5000) + u16(0) + bytes([0]) +
+               bytes([FSYNC, 0, 0, FLUSH, 0, RELEASE, 0]))
+    answers = bytes([0, 0, 0, 0, 0, 0]) + bytes([4, 1] * 4)
+    write("fuzz_stack/cache-wb-eio", stack_program(0, CACHE | (3 << 2), failing, answers,
+                                                   WRITEBACK_CACHE), seen)
 
 
 # ---- Dictionaries ------------------------------------------------------------
