@@ -400,16 +400,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	oracle(&cfg.init, reply, hs->reply_len, &e);
 	r = fc_conn_init(hs->c);
-	/*
-	 * Known open (init-rejected-reply): an INIT reply rejected for its
-	 * header (length, error value, error with a payload) fails INIT with
-	 * -ECONNREFUSED instead of -EIO: only a bad payload size sets
-	 * init_malformed (src/protocol/reply.c fail_named_request and the
-	 * error-payload path do not).
-	 */
-	if (FZ_KNOWN("init-rejected-reply", e.rejected && e.result == -EIO &&
-		     r == -ECONNREFUSED))
-		e.result = r;
 	if (r != e.result)
 		fprintf(stderr, "fuzz_init: fc_conn_init %d, expected %d\n", r,
 			e.result);

@@ -500,6 +500,8 @@ static void wb_finish(struct fc_wb_req *r, int error)
 	struct fc_cache *cc = cn->cc;
 	const struct fc_pc_ops *ops = cc->ops;
 	const struct fc_platform *plat;
+	struct fc_client *cl;
+	struct fc_node *node;
 	unsigned i;
 
 	if (error) {
@@ -540,8 +542,11 @@ static void wb_finish(struct fc_wb_req *r, int error)
 	 * file, and then the node and the cache: touch none of them after.
 	 */
 	plat = cc->plat;
+	cl = cc->cl;
+	node = cn->node;
 	plat->mutex_unlock(plat->ctx, cc->lock);
 	plat->free(plat->ctx, r);
+	fc_node_put(cl, node);
 }
 
 static void wb_end(struct fc_conn *conn, struct fc_args *args, int error,
@@ -740,6 +745,12 @@ static int aop_writepages(void *ctx, struct fc_mapping *m,
 			break;
 		}
 		r->cn = cn;
+		/*
+		 * The WRITE pins its node (Linux: the writeback holds the
+		 * inode): a RELEASE ending first must not free the node and
+		 * this cnode under it.  Dropped last thing in wb_finish().
+		 */
+		fc_node_get(cc->cl, cn->node);
 		r->of = of;
 		r->creds = of->caller;
 		r->npages = k;

@@ -349,18 +349,22 @@ void fc_req_finish(struct fc_conn *c, struct fc_req *r, int error)
 		return;
 	}
 	live_unlink(c, r);
-	c->num_background--;
 	if (r->state != FC_REQ_WAITING)
 		c->active_background--;
 	end = r->end;
 	ctx = r->end_ctx;
 	more = c->state == FC_CONN_ABORTED ? NULL : flush_bg_locked(c);
-	c->plat->cond_broadcast(c->plat->ctx, c->waitq);
 	fc_unlock(c);
 
 	end(c, r->args, error, ctx);
+	/*
+	 * It counts as background until its end has run, so that
+	 * fc_conn_wait_background() means "every end callback is over".
+	 */
 	fc_lock(c);
+	c->num_background--;
 	req_release(c, r);
+	c->plat->cond_broadcast(c->plat->ctx, c->waitq);
 	fc_unlock(c);
 	send_list(c, more);
 }

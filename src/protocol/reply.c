@@ -19,14 +19,23 @@
  * pending; a message-framed transport never sends a second reply, so
  * waiting on would only hang the caller.
  */
+/* A reply failed validation: INIT then reports -EIO, not a refusal (lock held). */
+static void note_malformed(struct fc_conn *c, const struct fc_req *r)
+{
+	if (r->args == &c->init_args)
+		c->init_malformed = 1;
+}
+
 static void fail_named_request(struct fc_conn *c, uint64_t unique)
 {
 	/* A broken INTERRUPT reply must not take the interrupted request down. */
 	struct fc_req *r = unique && !(unique & 1) ? fc_pending_take(c, unique)
 						   : NULL;
 
-	if (r)
+	if (r) {
 		r->state = FC_REQ_COMPLETING;
+		note_malformed(c, r);
+	}
 	fc_unlock(c);
 	if (r)
 		fc_req_finish(c, r, -EIO);
@@ -132,6 +141,7 @@ int fc_conn_deliver(struct fc_conn *c, const void *msg, size_t len)
 	if (oh.error) {
 		if (len != sizeof(oh)) {
 			c->stats.bad_err_payload++;
+			note_malformed(c, r);
 			fc_unlock(c);
 			fc_req_finish(c, r, -EIO);
 			return -EINVAL;
@@ -150,8 +160,7 @@ int fc_conn_deliver(struct fc_conn *c, const void *msg, size_t len)
 	fc_lock(c);
 	if (err) {
 		c->stats.bad_size++;
-		if (r->args == &c->init_args)
-			c->init_malformed = 1;
+		note_malformed(c, r);
 	} else {
 		c->stats.replies++;
 	}
