@@ -19,6 +19,7 @@
  *   -n N      number of seeds (default 50)
  *   -N N      operations per seed (default 200)
  *   -D NAME   only this daemon (passthrough_ll or refdaemon; default both)
+ *   -o N=OPTS extra -o options of daemon N (e.g. passthrough_ll=writeback)
  *   -T S      stop starting new seeds after S seconds (0: no limit)
  *   -k        keep going after a mismatch (default: stop at the first)
  *   -x        no shrinking
@@ -391,6 +392,10 @@ static void print_ops(const char *title, const struct ora_op *ops, unsigned n,
 	char line[256];
 
 	printf("scenario %s\n  daemons %s\n", title, daemon);
+	if (daemons[0].opts && !strcmp(daemon, daemons[0].name))
+		printf("  opts %s %s\n", daemon, daemons[0].opts);
+	if (daemons[1].opts && !strcmp(daemon, daemons[1].name))
+		printf("  opts %s %s\n", daemon, daemons[1].opts);
 	for (i = 0; i < n; i++) {
 		ora_op_format(&ops[i], line, sizeof(line));
 		printf("  %s\n", line);
@@ -416,7 +421,7 @@ int main(int argc, char **argv)
 #endif
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tmpdir_base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	while ((c = getopt(argc, argv, "s:n:N:D:d:T:kxpt:L:Eh")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:N:D:d:o:T:kxpt:L:Eh")) != -1) {
 		switch (c) {
 		case 's': first = strtoull(optarg, NULL, 0); break;
 		case 'n': nseeds = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -433,6 +438,19 @@ int main(int argc, char **argv)
 			for (d = 0; d < 2; d++)
 				if (!strcmp(daemons[d].name, optarg))
 					daemons[d].path = eq + 1;
+			break;
+		}
+		case 'o': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq) {
+				fprintf(stderr, "fc-fsx: -o NAME=OPTIONS\n");
+				return 2;
+			}
+			*eq = 0;
+			for (d = 0; d < 2; d++)
+				if (!strcmp(daemons[d].name, optarg))
+					daemons[d].opts = eq + 1;
 			break;
 		}
 		case 'T': limit_s = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -512,8 +530,8 @@ int main(int argc, char **argv)
 			if (v.mismatch < 0)
 				continue;
 			mismatches++;
-			printf("fsx: seed %" PRIu64 " [%s] (%u ops): MISMATCH at %s\n", seed, dm->name,
-			       nops, v.what);
+			printf("fsx: seed %" PRIu64 " [%s%s%s] (%u ops): MISMATCH at %s\n", seed,
+			       dm->name, dm->opts ? " -o " : "", dm->opts ? dm->opts : "", nops, v.what);
 			if (!no_shrink) {
 				unsigned before = runs, n;
 				struct ora_op *copy = malloc(nops * sizeof(*copy));
