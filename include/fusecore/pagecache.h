@@ -691,8 +691,10 @@ void fc_vma_unmap(struct fc_vma *vma);
  *    range, capped by max_write, max_pages and the file size, and ending at
  *    the first page that is missing or not up to date (fuse_retrieve).
  *    -ENOENT if the node is not known.
- * Other codes: -ENOSYS (not handled here).  Payloads were size-checked by
- * the connection.  Never blocks on the cache.
+ * Other codes: -ENOSYS (not handled here).  Without a page cache attached,
+ * INVAL_INODE only expires the attributes, STORE is accepted and its data
+ * dropped, RETRIEVE is -ENOSYS.  Payloads were size-checked by the
+ * connection.  Never blocks on the cache.
  */
 int fc_cache_notify(struct fc_client *cl, uint32_t code, const void *payload,
 		    size_t len);

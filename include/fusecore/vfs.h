@@ -690,6 +690,51 @@ int fc_sys_lremovexattr(struct fc_proc *p, const char *path, const char *name);
 /** fremovexattr(2). */
 int fc_sys_fremovexattr(struct fc_proc *p, int fd, const char *name);
 
+/* ---- Memory mappings (src/vfs_sim/mmap.c, over fusecore/pagecache.h) -------- */
+
+/*
+ * mmap of a FUSE regular file goes through the page cache attached to its
+ * client (fc_cache_attach()); without one it is -ENODEV.  The simulated
+ * CPU has no MMU: loads and stores are the calls fc_vfs_map_load() and
+ * fc_vfs_map_store(), each access faulting through the page cache as
+ * Linux's page tables make it (fusecore/pagecache.h, docs/pagecache.md).
+ * Protections and flags are FC_PROT_* / FC_MAP_* / FC_MS_* of
+ * fusecore/pagecache.h.  A mapping holds a reference on its open file
+ * (as vma->vm_file): closing the descriptor sends FLUSH but RELEASE waits
+ * for munmap.  Mappings are not inherited by fork nor dropped by exit:
+ * the caller unmaps them.
+ */
+struct fc_vfs_map;
+
+/**
+ * mmap(2) of @len bytes of @fd from @off (page aligned).  -EBADF (no such
+ * descriptor, O_PATH), -EACCES (not open for reading; a shared writable
+ * mapping of a file not open for writing), -ENODEV (not a FUSE regular
+ * file, no page cache, FOPEN_DIRECT_IO without DIRECT_IO_ALLOW_MMAP for a
+ * shared mapping), -EINVAL.  Nothing is sent.  Sets *@out.
+ */
+int fc_sys_mmap(struct fc_proc *p, int fd, int64_t off, size_t len, int prot,
+		int flags, struct fc_vfs_map **out);
+
+/** munmap(2): nothing is sent, except RELEASE if this was the file's last use. */
+int fc_sys_munmap(struct fc_proc *p, struct fc_vfs_map *map);
+
+/**
+ * msync(2) of [@off, @off + @len) of the mapping: FC_MS_SYNC writes the
+ * range's dirty pages back (WRITE with FUSE_WRITE_CACHE) and sends FSYNC
+ * with FUSE_FSYNC_FDATASYNC; FC_MS_ASYNC sends nothing.
+ */
+int fc_sys_msync(struct fc_proc *p, struct fc_vfs_map *map, uint64_t off,
+		 size_t len, int flags);
+
+/** Load @len bytes at @off of the mapping (a fault may READ); -EFAULT is SIGBUS/SIGSEGV. */
+long fc_vfs_map_load(struct fc_proc *p, struct fc_vfs_map *map, uint64_t off,
+		     void *buf, size_t len);
+
+/** Store @len bytes at @off of the mapping (dirties a shared mapping's pages). */
+long fc_vfs_map_store(struct fc_proc *p, struct fc_vfs_map *map, uint64_t off,
+		      const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,6 +60,11 @@ static int store(struct fc_client *cl, const void *payload, size_t len)
 	n = fc_node_find(cl, o.nodeid);
 	if (!n)
 		return -ENOENT;
+	if (!cl->cache) {
+		/* No page cache: the data has nowhere to go. */
+		fc_node_put(cl, n);
+		return 0;
+	}
 	fc_client_lock(cl);
 	if (!cc_is_reg(n)) {
 		fc_client_unlock(cl);
@@ -261,6 +266,9 @@ int fc_cache_notify(struct fc_client *cl, uint32_t code, const void *payload,
 	case FC_NOTIFY_RETRIEVE:
 		if (len != sizeof(struct fc_notify_retrieve_out))
 			return -EINVAL;
+		/* Without a page cache there is nobody to answer. */
+		if (!cl->cache)
+			return -ENOSYS;
 		return retrieve(cl, payload);
 	default:
 		return -ENOSYS;

@@ -12,6 +12,7 @@
  *    second LOOKUP follows, as lookup_fast() -> lookup_slow();
  *  - notifications (INVAL_ENTRY, DELETE, INVAL_INODE, INC_EPOCH, PRUNE).
  */
+#include "fusecore/pagecache.h"
 #include "vfs_i.h"
 
 /* ---- the alias hash: positive FUSE dentries by node --------------------------- */
@@ -554,21 +555,17 @@ int vfs_notify(void *ctx, uint32_t code, const void *payload, size_t len)
 {
 	struct vfs_fuse *fuse = ctx;
 	const unsigned char *p = payload;
-	struct fc_node *node;
 
 	switch (code) {
-	case FC_NOTIFY_INVAL_INODE: {
-		struct fc_notify_inval_inode_out o;
-
-		memcpy(&o, p, sizeof(o));
-		node = fc_node_find(fuse->cl, o.ino);
-		if (!node)
-			return -ENOENT;
-		/* Attributes only: page-cache ranges belong to the page cache. */
-		fc_node_invalidate_attr(fuse->cl, node);
-		fc_node_put(fuse->cl, node);
-		return 0;
-	}
+	case FC_NOTIFY_INVAL_INODE:
+	case FC_NOTIFY_STORE:
+	case FC_NOTIFY_RETRIEVE:
+		/*
+		 * The page cache's (fusecore/pagecache.h): attributes and pages,
+		 * STORE's data, RETRIEVE's NOTIFY_REPLY.  Without a page cache
+		 * attached: attributes only, data dropped, -ENOSYS.
+		 */
+		return fc_cache_notify(fuse->cl, code, payload, len);
 	case FC_NOTIFY_INVAL_ENTRY: {
 		struct fc_notify_inval_entry_out o;
 
@@ -595,22 +592,8 @@ int vfs_notify(void *ctx, uint32_t code, const void *payload, size_t len)
 		memcpy(&o, p, sizeof(o));
 		return notify_prune(fuse, p + sizeof(o), o.count);
 	}
-	case FC_NOTIFY_STORE: {
-		struct fc_notify_store_out o;
-
-		memcpy(&o, p, sizeof(o));
-		node = fc_node_find(fuse->cl, o.nodeid);
-		if (!node)
-			return -ENOENT;
-		/* No page cache yet: the data has nowhere to go. */
-		fc_node_put(fuse->cl, node);
-		return 0;
-	}
 	case FC_NOTIFY_POLL:
 		return 0;
-	case FC_NOTIFY_RETRIEVE:
-		/* Answered by the page cache (a later layer). */
-		return -ENOSYS;
 	default:
 		(void)len;
 		return -EINVAL;

@@ -5,6 +5,7 @@
  * the attribute helpers shared by the syscalls (getattr, setattr with
  * Linux's kill-privilege handling).
  */
+#include "fusecore/pagecache.h"
 #include "vfs_i.h"
 
 struct vfs_file *file_alloc(struct fc_vfs *vfs)
@@ -279,15 +280,19 @@ static unsigned io_flags(const struct vfs_file *f)
 }
 
 /*
- * The read side of a regular FUSE file.  Without a page cache every read
- * goes to the daemon: buffered ones as page-cache reads (no lock owner),
- * O_DIRECT / FOPEN_DIRECT_IO ones as direct I/O.
+ * The read side of a regular FUSE file: through the page cache when the
+ * client has one (fc_cache_read: fuse_cache_read_iter, or direct I/O for
+ * O_DIRECT / FOPEN_DIRECT_IO).  Without one every read goes to the
+ * daemon: buffered ones as page-cache reads (no lock owner), O_DIRECT /
+ * FOPEN_DIRECT_IO ones as direct I/O.
  */
 long vfs_file_read(struct vctx *c, struct vfs_file *f, void *buf, size_t n,
 		   uint64_t off)
 {
 	if (!f->of)
 		return -EINVAL;
+	if (fc_cache_mapping(f->fuse->cl, f->node))
+		return fc_cache_read(f->fuse->cl, &c->who, f->of, buf, n, off);
 	return fc_read(f->fuse->cl, &c->who, f->of, buf, n, off, io_flags(f));
 }
 
@@ -309,6 +314,12 @@ long vfs_file_write(struct vctx *c, struct vfs_file *f, const void *buf,
 			if (err)
 				return err;
 		}
+	}
+	if (fc_cache_mapping(f->fuse->cl, f->node)) {
+		/* The page cache: write-through, writeback cache or direct I/O. */
+		uint64_t pos = off;
+
+		return fc_cache_write(f->fuse->cl, &c->who, f->of, buf, n, &pos);
 	}
 	return fc_write(f->fuse->cl, &c->who, f->of, buf, n, off, io);
 }
