@@ -334,20 +334,8 @@ out:
 	}
 	if (vfs)
 		fc_vfs_free(vfs);
-	if (cl && (released || !mounted)) {
-		/*
-		 * Workaround for a reported bug (docs/oracle.md, B4): a background
-		 * request's end callback runs after fc_conn_wait_background() has
-		 * already returned (fc_req_finish lowers num_background first), so
-		 * a RELEASE answered just now may still be freeing its open context
-		 * on the receiver thread.  Let it finish before the client goes.
-		 */
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-		fc_conn_wait_background(conn);
-		nanosleep(&ts, NULL);
+	if (cl && (released || !mounted))
 		fc_client_free(cl);
-	}
 	else if (cl && ret == 0) {
 		snprintf(run->error, sizeof(run->error), "the mount was never released");
 		ret = -1;
