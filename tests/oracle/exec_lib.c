@@ -9,21 +9,13 @@
 
 #include "exec_lib.h"
 #include "fusecore/ops.h"
+#include "fusecore/pagecache.h"
 #include "fusecore/vfs.h"
 
 int ora_lib_supports(enum ora_kind k)
 {
-	switch (k) {
-	case ORA_MMAP:
-	case ORA_MSTORE:
-	case ORA_MLOAD:
-	case ORA_MSYNC:
-	case ORA_MUNMAP:
-		/* The simulated VFS has no mmap(2) yet (fusecore/vfs.h). */
-		return 0;
-	default:
-		return 1;
-	}
+	(void)k;
+	return 1;
 }
 
 static long read_dir(struct fc_proc *p, int fd, char *buf, char *names, size_t names_cap,
@@ -65,6 +57,8 @@ void ora_exec_lib(struct fc_proc *p, const struct ora_op *ops, unsigned nops,
 		  struct ora_result *res, int markers, struct ora_ws *ws)
 {
 	int fds[ORA_SLOTS];
+	struct fc_vfs_map *maps[ORA_MSLOTS];
+	size_t maplen[ORA_MSLOTS];
 	struct ora_dent dents[ORA_MAXDENTS];
 	char path[ORA_PATH_MAX * 2 + 64], path2[ORA_PATH_MAX * 2 + 64], mark[32];
 	struct fc_vfs_stat st;
@@ -72,6 +66,10 @@ void ora_exec_lib(struct fc_proc *p, const struct ora_op *ops, unsigned nops,
 
 	for (i = 0; i < ORA_SLOTS; i++)
 		fds[i] = -1;
+	for (i = 0; i < ORA_MSLOTS; i++) {
+		maps[i] = NULL;
+		maplen[i] = 0;
+	}
 	fc_proc_umask(p, 022);
 
 	for (i = 0; i < nops; i++) {
@@ -330,11 +328,78 @@ void ora_exec_lib(struct fc_proc *p, const struct ora_op *ops, unsigned nops,
 			ret = fd < 0 ? -EBADF :
 			      fc_sys_fallocate(p, fd, (int)op->flags, op->off, op->len);
 			break;
+		case ORA_MMAP: {
+			struct fc_vfs_map *m = NULL;
+			int prot = 0;
+
+			if (fd < 0) {
+				ret = -EBADF;
+				break;
+			}
+			if (op->flags & 1)
+				prot |= FC_PROT_READ;
+			if (op->flags & 2)
+				prot |= FC_PROT_WRITE;
+			ret = fc_sys_mmap(p, fd, 0, (size_t)op->len, prot, FC_MAP_SHARED, &m);
+			if (!ret) {
+				if (maps[op->slot2])
+					fc_sys_munmap(p, maps[op->slot2]);
+				maps[op->slot2] = m;
+				maplen[op->slot2] = (size_t)op->len;
+			}
+			break;
+		}
+		case ORA_MSTORE:
+		case ORA_MLOAD: {
+			struct fc_vfs_map *m = maps[op->slot2];
+			size_t n = op->kind == ORA_MSTORE ? ora_data_fill(&op->data, ws->wbuf)
+							  : (size_t)op->len;
+
+			if (!m) {
+				ret = -EINVAL;
+				break;
+			}
+			if (op->off < 0 || (size_t)op->off + n > maplen[op->slot2]) {
+				ret = -EFAULT;
+				break;
+			}
+			if (op->kind == ORA_MSTORE) {
+				ret = fc_vfs_map_store(p, m, (uint64_t)op->off, ws->wbuf, n);
+			} else {
+				ret = fc_vfs_map_load(p, m, (uint64_t)op->off, ws->rbuf, n);
+				if (ret > 0)
+					ora_res_bytes(r, ws->rbuf, (size_t)ret);
+			}
+			/* A fault part-way is the whole access's SIGBUS, as on Linux. */
+			if (ret >= 0 && (size_t)ret != n)
+				ret = -EFAULT;
+			if (ret < 0)
+				memset(r, 0, sizeof(*r));
+			break;
+		}
+		case ORA_MSYNC:
+			if (!maps[op->slot2]) {
+				ret = -EINVAL;
+				break;
+			}
+			ret = fc_sys_msync(p, maps[op->slot2], 0, maplen[op->slot2], (int)op->flags);
+			break;
+		case ORA_MUNMAP:
+			if (!maps[op->slot2]) {
+				ret = -EINVAL;
+				break;
+			}
+			ret = fc_sys_munmap(p, maps[op->slot2]);
+			maps[op->slot2] = NULL;
+			break;
 		default:
 			ret = -ENOSYS;
 		}
 		ora_res_ret(r, ret);
 	}
+	for (i = 0; i < ORA_MSLOTS; i++)
+		if (maps[i])
+			fc_sys_munmap(p, maps[i]);
 	if (markers) {
 		ora_marker_name(mark, sizeof(mark), 0);
 		ora_path_join(path, sizeof(path), ORA_LIB_MNT, mark);

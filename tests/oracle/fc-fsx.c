@@ -22,6 +22,8 @@
  *   -o N=OPTS extra -o options of daemon N (e.g. passthrough_ll=writeback)
  *   -T S      stop starting new seeds after S seconds (0: no limit)
  *   -k        keep going after a mismatch (default: stop at the first)
+ *   -m        mmap(MAP_SHARED) stores, loads, msync and munmap too (off in
+ *             CI until the reported page-cache bugs B8/B9 are fixed)
  *   -x        no shrinking
  *   -p        print every seed's operations
  *   -E        expect a mismatch (with -L): exit 0 only if one was found and
@@ -58,8 +60,11 @@ static uint64_t ops_ok, ops_total;
 
 /* ---- the generator ---------------------------------------------------------------- */
 
+static int with_mmap; /* -m: mmap stores, loads, msync and munmap too */
+
 struct rng {
 	uint64_t s;
+	int map_made[4];
 	/* A rough model, only to make most calls valid: which slots were
 	 * opened, which directories made.  Results are never predicted. */
 	int slot_open[8];
@@ -145,10 +150,49 @@ static int64_t some_offset(struct rng *r)
 	}
 }
 
+static void gen_mmap_op(struct rng *r, struct ora_op *op)
+{
+	unsigned w = below(r, 100), k, tries;
+
+	op->slot2 = (int)below(r, ORA_MSLOTS);
+	for (tries = 0; tries < 4 && !r->map_made[op->slot2]; tries++)
+		op->slot2 = (int)below(r, ORA_MSLOTS);
+	if (w < 20 || !r->map_made[op->slot2]) {
+		op->kind = ORA_MMAP;
+		op->slot = likely_slot(r);
+		op->len = (int64_t)(1 + below(r, 4)) * 4096 - (below(r, 2) ? below(r, 4000) : 0);
+		op->flags = below(r, 5) ? 3 : 1;
+		r->map_made[op->slot2] = 1;
+		return;
+	}
+	k = below(r, 100);
+	if (k < 45) {
+		op->kind = ORA_MSTORE;
+		op->data.size = 1 + below(r, below(r, 2) ? 64 : 6000);
+		op->data.seed = (uint32_t)below(r, 1000000);
+		op->off = below(r, 12000);
+	} else if (k < 65) {
+		op->kind = ORA_MLOAD;
+		op->len = 1 + below(r, 5000);
+		op->off = below(r, 12000);
+	} else if (k < 85) {
+		op->kind = ORA_MSYNC;
+		op->flags = below(r, 4) ? 4 : 1;
+	} else {
+		op->kind = ORA_MUNMAP;
+		r->map_made[op->slot2] = 0;
+	}
+}
+
 static void gen_op(struct rng *r, struct ora_op *op)
 {
 	unsigned w = below(r, 100);
 
+	if (with_mmap && below(r, 100) < 15) {
+		memset(op, 0, sizeof(*op));
+		gen_mmap_op(r, op);
+		return;
+	}
 	memset(op, 0, sizeof(*op));
 	op->mode = 0644;
 	op->slot = below(r, 5) ? likely_slot(r) : (int)below(r, NSLOTS);
@@ -421,7 +465,7 @@ int main(int argc, char **argv)
 #endif
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tmpdir_base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	while ((c = getopt(argc, argv, "s:n:N:D:d:o:T:kxpt:L:Eh")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:N:D:d:o:T:kmxpt:L:Eh")) != -1) {
 		switch (c) {
 		case 's': first = strtoull(optarg, NULL, 0); break;
 		case 'n': nseeds = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -455,6 +499,7 @@ int main(int argc, char **argv)
 		}
 		case 'T': limit_s = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'k': keep = 1; break;
+		case 'm': with_mmap = 1; break;
 		case 'x': no_shrink = 1; break;
 		case 'p': print = 1; break;
 		case 'E': expect = 1; break;

@@ -20,6 +20,7 @@
 #include "exec_lib.h"
 #include "fusecore/conn.h"
 #include "fusecore/ops.h"
+#include "fusecore/pagecache.h"
 #include "fusecore/platform.h"
 #include "fusecore/tap.h"
 #include "fusecore/transport.h"
@@ -222,6 +223,16 @@ out:
 
 /* ---- libfusecore ---------------------------------------------------------------------- */
 
+/* Wall-clock time for the times the kernel side owns in writeback-cache mode. */
+static uint64_t realtime_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void on_release(void *ctx, struct fc_client *cl)
 {
 	(void)cl;
@@ -244,6 +255,9 @@ int ora_run_lib(const struct ora_run_config *cfg, struct ora_run *run)
 	struct fc_vfs *vfs = NULL;
 	struct fc_proc *p = NULL;
 	struct fc_vfs_mount_opts mo;
+	struct fc_pagecache_sim_config pcfg;
+	struct fc_pagecache *pc = NULL;
+	struct fc_cache_config cachecfg;
 	struct ora_ws ws;
 	int ret = -1, fd, err, released = 0, mounted = 0;
 
@@ -290,6 +304,18 @@ int ora_run_lib(const struct ora_run_config *cfg, struct ora_run *run)
 		snprintf(run->error, sizeof(run->error), "client: %s", strerror(-err));
 		goto out;
 	}
+	/* The page cache under the client, as Linux has one under every mount. */
+	fc_pagecache_sim_config_default(&pcfg, plat);
+	if ((err = fc_pagecache_sim_new(&pcfg, &pc)) < 0) {
+		snprintf(run->error, sizeof(run->error), "page cache: %s", strerror(-err));
+		goto out;
+	}
+	fc_cache_config_default(&cachecfg, fc_pagecache_sim_ops(), pc);
+	cachecfg.realtime_ns = realtime_ns;
+	if ((err = fc_cache_attach(cl, &cachecfg)) < 0) {
+		snprintf(run->error, sizeof(run->error), "cache attach: %s", strerror(-err));
+		goto out;
+	}
 	if ((err = fc_vfs_new(plat, &vfs)) < 0 ||
 	    (err = fc_proc_new(vfs, LIB_PID, NULL, &p)) < 0 ||
 	    (err = fc_sys_mkdir(p, ORA_LIB_MNT, 0755)) < 0) {
@@ -334,12 +360,15 @@ out:
 	}
 	if (vfs)
 		fc_vfs_free(vfs);
-	if (cl && (released || !mounted))
-		fc_client_free(cl);
-	else if (cl && ret == 0) {
+	if (cl && (released || !mounted)) {
+		fc_client_free(cl);	/* detaches the page cache too */
+		cl = NULL;
+	} else if (cl && ret == 0) {
 		snprintf(run->error, sizeof(run->error), "the mount was never released");
 		ret = -1;
 	}
+	if (pc && !cl)
+		fc_pagecache_sim_free(pc);
 	if (conn)
 		fc_conn_free(conn);
 	else if (tp)
