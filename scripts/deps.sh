@@ -9,6 +9,9 @@ packages=(
 	liburing-dev                             # io_uring path of the fd transport
 	libfuse3-dev fuse3                       # reference daemons (libfuse3 examples)
 	qemu-system-common                       # /usr/lib/qemu/virtiofsd
+	libedit-dev                              # the fusecore shell's line editing
+	libcjson-dev                             # fusecore run --json, report checks
+	doxygen                                  # the API reference (docs/Doxyfile)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,9 @@ run() { # name, cmake args...
 }
 
 run gcc -DCMAKE_C_COMPILER=gcc
+# The API reference from the header comments; Doxygen warnings are errors.
+echo "=== docs (Doxygen, WARN_AS_ERROR)"
+cmake --build build-gcc --target docs
 run clang -DCMAKE_C_COMPILER=clang
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run asan -DCMAKE_C_COMPILER=gcc -DFUSECORE_SANITIZE=ON
