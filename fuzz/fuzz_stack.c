@@ -45,6 +45,7 @@
 #include "fusecore/pagecache.h"
 #include "fusecore/proto.h"
 #include "fusecore/transport.h"
+#include "fusecore/vfs.h"
 #include "protocol/conn_i.h" /* read-only checks of the pending table */
 
 #define NSLOTS 16
@@ -127,6 +128,17 @@ struct harness {
 	struct vma_slot vma[NVMA];
 	struct shadow sh[NSHADOW];
 	uint8_t gen;
+	/* VFS mode: the simulated kernel, a root and a user process. */
+	struct fc_vfs *vfs;
+	struct fc_proc *root_p, *user_p;
+	int fd[NOPEN];
+	uint64_t fd_ino[NOPEN];
+	struct fc_vfs_map *vmap[NVMA];
+	uint64_t vmap_off[NVMA], vmap_len[NVMA];
+	int vmap_shared[NVMA];
+	uint64_t vmap_ino[NVMA];
+	int released;
+	int cwd_in_fuse, cwd_maybe_removed;
 	unsigned char req[MAXBUF];
 	unsigned char reply[MAXBUF];
 	unsigned char buf[MAXBUF];     /* the caller's buffers */
@@ -198,7 +210,7 @@ static struct shadow *shadow_get(struct harness *hs, uint64_t nodeid, int create
 	struct shadow *fresh = NULL;
 	unsigned i;
 
-	if (!hs->cache || !nodeid)
+	if (!(hs->cache || hs->vfs) || !nodeid)
 		return NULL;
 	for (i = 0; i < NSHADOW; i++) {
 		if (hs->sh[i].used && hs->sh[i].nodeid == nodeid)
@@ -547,7 +559,7 @@ static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 	at->blksize = 4096;
 	if (v & 0x40) {
 		at->size = (uint64_t)INT64_MAX + ans8(hs); /* not a valid size */
-	} else if (hs->cache) {
+	} else if (hs->cache || hs->vfs) {
 		/* The daemon's own size of the file, unless it lies. */
 		struct shadow *sh = shadow_get(hs, ino, 0);
 
@@ -588,7 +600,7 @@ static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 	eo->generation = (v & 8) ? ans8(hs) : 0;
 	eo->entry_valid = (v & 0x80) ? 0 : 1;
 	eo->attr_valid = (v & 0x80) ? 0 : 1;
-	if (hs->cache && nodeid > FC_ROOT_ID &&
+	if ((hs->cache || hs->vfs) && nodeid > FC_ROOT_ID &&
 	    natural_type(hs, rq, body, blen) == FC_S_IFREG)
 		shadow_get(hs, nodeid, 1);
 	fill_attr(hs, &eo->attr, nodeid, natural_type(hs, rq, body, blen), v & 0x70);
@@ -742,7 +754,7 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		memset(&ri, 0, sizeof(ri));
 		memcpy(&ri, body, blen < sizeof(ri) ? blen : sizeof(ri));
 		want = ans16(hs);
-		if (hs->cache && sh) {
+		if (sh) {
 			/* The file as the daemon has it, up to its size... */
 			plen = ri.offset >= sh->dsize ? 0 :
 			       sh->dsize - ri.offset < ri.size ? sh->dsize - ri.offset : ri.size;
@@ -780,7 +792,7 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		memcpy(&wi, body, blen < wsz ? blen : wsz);
 		/* The data is the caller's, at the offset the request names. */
 		FZ_CHECK(blen == wsz + wi.size);
-		if (!hs->cache)
+		if (!hs->cache && !hs->vfs)
 			for (i = 0; i < wi.size; i++)
 				FZ_CHECK(body[wsz + i] == pattern(wi.offset + i));
 		memset(&wo, 0, sizeof(wo));
@@ -1051,28 +1063,6 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 	}
 }
 
-/*
- * Known open (wb-uaf): a writeback WRITE the daemon leaves unanswered
- * outlives its node: when the last reference goes (a RELEASE ending, the
- * unmount), fc_cache_hook_node_free() frees the node's cache state and the
- * WRITE's later completion (wb_finish, from fc_conn_abort) uses it.  Unless
- * strict, such a WRITE is failed at once so that fuzzing goes on.
- */
-static void avoid_known_wb_uaf(struct harness *hs, const struct fc_in_header *rq,
-			       const unsigned char *body, size_t blen)
-{
-	struct fc_write_in wi;
-
-	if (rq->opcode != FC_WRITE || hs->gone || blen < 24 || fz_strict())
-		return;
-	memset(&wi, 0, sizeof(wi));
-	memcpy(&wi, body, 24);
-	if (!(wi.write_flags & FC_WRITE_CACHE) || !fc_pending_find(hs->c, rq->unique))
-		return;
-	if (FZ_KNOWN("wb-uaf", 1))
-		reply(hs, rq, -EIO, NULL, 0);
-}
-
 /* Account for a request the daemon read, and answer it. */
 static void handle(struct harness *hs, const unsigned char *msg, size_t len)
 {
@@ -1131,7 +1121,6 @@ static void handle(struct harness *hs, const unsigned char *msg, size_t len)
 	}
 	default:
 		answer(hs, &rq, body, blen);
-		avoid_known_wb_uaf(hs, &rq, body, blen);
 	}
 }
 
@@ -1958,6 +1947,596 @@ static void run_op(struct harness *hs, uint8_t op)
 	}
 }
 
+/* ---- The VFS mode: system calls on a FUSE mount at /mnt ----------------------------- */
+
+#define NVFSOPS 30
+
+static void build_path(struct harness *hs, char *buf, size_t cap)
+{
+	uint8_t v = pr8(hs);
+	unsigned depth = v & 3, i;
+	size_t len;
+
+	/*
+	 * Known open (vfs-dead-dir-leak): a name looked up in the cwd after
+	 * the cwd was removed leaves dentries (and the mount's root) allocated
+	 * after fc_vfs_free().  Unless strict, such names are made absolute.
+	 */
+	if (depth == 3 && FZ_KNOWN("vfs-dead-dir-leak", hs->cwd_maybe_removed))
+		depth = 1;
+	/* /mnt, /mnt/x, /mnt/x/y, or a relative name (from the cwd). */
+	if (depth == 3) {
+		size_t n;
+		const char *nm = pick_name(hs, &n);
+
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(buf, nm, n);
+		buf[n] = 0;
+		return;
+	}
+	len = (size_t)snprintf(buf, cap, "/mnt");
+	for (i = 0; i < depth; i++) {
+		size_t n;
+		const char *nm = pick_name(hs, &n);
+
+		if (len + 1 + n >= cap)
+			break;
+		buf[len++] = '/';
+		memcpy(buf + len, nm, n);
+		len += n;
+		buf[len] = 0;
+	}
+}
+
+static int pick_fd(struct harness *hs, unsigned *slot)
+{
+	*slot = pr8(hs) % NOPEN;
+	return hs->fd[*slot];
+}
+
+static struct shadow *fd_shadow(struct harness *hs, unsigned slot)
+{
+	return hs->fd_ino[slot] ? shadow_get(hs, hs->fd_ino[slot], 0) : NULL;
+}
+
+/* getdents64 records: each whole, aligned, NUL-terminated, inside the buffer. */
+static FZ_NO_COVERAGE void check_dirents(const unsigned char *buf, long len)
+{
+	long off = 0;
+
+	while (off < len) {
+		uint16_t reclen;
+		const char *name;
+		size_t max;
+
+		FZ_CHECK(len - off >= FC_VFS_DIRENT64_NAME_OFFSET + 1);
+		memcpy(&reclen, buf + off + 16, sizeof(reclen));
+		FZ_CHECK(reclen >= FC_VFS_DIRENT64_NAME_OFFSET + 2);
+		FZ_CHECK(reclen % 8 == 0 && reclen <= len - off);
+		name = (const char *)buf + off + FC_VFS_DIRENT64_NAME_OFFSET;
+		max = reclen - FC_VFS_DIRENT64_NAME_OFFSET;
+		FZ_CHECK(memchr(name, 0, max) != NULL);
+		FZ_CHECK(name[0] != 0);
+		FZ_CHECK(strchr(name, '/') == NULL);
+		off += reclen;
+	}
+}
+
+static int vfs_close_slot(struct harness *hs, unsigned slot)
+{
+	struct shadow *sh = fd_shadow(hs, slot);
+	int r = fc_sys_close(hs->user_p, hs->fd[slot]);
+
+	check_err(r);
+	/* close(2) returns the FLUSH error; the descriptor is gone anyway. */
+	if (r == 0)
+		check_synced(hs, sh, 0, SHADOW_MAX, "close");
+	else if (r != -EBADF)
+		app_error_reported(sh);
+	hs->fd[slot] = -1;
+	hs->fd_ino[slot] = 0;
+	return r;
+}
+
+static void vfs_unmap_slot(struct harness *hs, unsigned i)
+{
+	if (!hs->vmap[i])
+		return;
+	check_err(fc_sys_munmap(hs->user_p, hs->vmap[i]));
+	hs->vmap[i] = NULL;
+}
+
+static void run_vfs_op(struct harness *hs, uint8_t op)
+{
+	struct fc_proc *p = hs->user_p;
+	static char path[512], path2[512];
+	struct fc_vfs_stat st;
+	unsigned slot;
+	long r;
+	int fd;
+
+	hs->op_plausible = 1;
+	hs->last_result = 1L << 40;
+	last_result = &hs->last_result;
+	switch (op % NVFSOPS) {
+	case 0: { /* open */
+		static const int fl[8] = {
+			FC_O_RDONLY, FC_O_WRONLY | FC_O_CREAT, FC_O_RDWR | FC_O_CREAT,
+			FC_O_RDWR | FC_O_TRUNC, FC_O_RDONLY | FC_O_DIRECTORY,
+			FC_O_WRONLY | FC_O_APPEND | FC_O_CREAT, FC_O_RDWR | FC_O_DIRECT,
+			FC_O_RDWR | FC_O_CREAT | FC_O_EXCL,
+		};
+		int flags;
+		unsigned i;
+
+		build_path(hs, path, sizeof(path));
+		flags = fl[pr8(hs) & 7];
+		r = fc_sys_open(p, path, flags, 0644);
+		check_err(r);
+		if (r < 0)
+			break;
+		for (i = 0; i < NOPEN && hs->fd[i] >= 0; i++)
+			;
+		if (i == NOPEN) {
+			vfs_close_slot(hs, 0);
+			i = 0;
+		}
+		hs->fd[i] = (int)r;
+		hs->fd_ino[i] = 0;
+		if (fc_sys_fstat(p, (int)r, &st) == 0 &&
+		    (st.mode & FC_S_IFMT) == FC_S_IFREG) {
+			hs->fd_ino[i] = st.ino;
+			if (flags & FC_O_TRUNC)
+				app_truncated(fd_shadow(hs, i), 0);
+			if (flags & FC_O_APPEND) {
+				struct shadow *sh = fd_shadow(hs, i);
+
+				if (sh)
+					sh->tainted = 1; /* where appends land is not tracked */
+			}
+		}
+		break;
+	}
+	case 1: /* close */
+		if (pick_fd(hs, &slot) >= 0)
+			vfs_close_slot(hs, slot);
+		break;
+	case 2: { /* pread */
+		uint32_t size = pr16(hs);
+		uint64_t off = pr16(hs);
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		r = fc_sys_pread(p, fd, hs->buf, size, (int64_t)off);
+		check_err(r);
+		if (r > 0) {
+			FZ_CHECK((uint32_t)r <= size);
+			check_read(hs, fd_shadow(hs, slot), off, hs->buf, (uint64_t)r);
+		}
+		break;
+	}
+	case 3: { /* pwrite */
+		uint32_t size = pr16(hs), i;
+		uint64_t off = pr16(hs);
+		uint8_t g = ++hs->gen;
+		struct shadow *sh;
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		sh = fd_shadow(hs, slot);
+		for (i = 0; i < size; i++)
+			hs->buf[i] = (uint8_t)((off + i) * 31 + g * 97 + 3);
+		r = fc_sys_pwrite(p, fd, hs->buf, size, (int64_t)off);
+		check_err(r);
+		if (r >= 0) {
+			FZ_CHECK((uint32_t)r <= size);
+			app_wrote(sh, off, hs->buf, (uint64_t)r);
+			app_forgive(sh, off + (uint64_t)r, size - (uint64_t)r);
+		} else {
+			app_forgive(sh, off, size);
+		}
+		break;
+	}
+	case 4: { /* read at the file position */
+		uint32_t size = pr16(hs);
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		r = fc_sys_read(p, fd, hs->buf, size);
+		check_err(r);
+		if (r >= 0)
+			FZ_CHECK((uint32_t)r <= size);
+		break;
+	}
+	case 5: { /* write at the file position */
+		uint32_t size = pr16(hs), i;
+		uint8_t g = ++hs->gen;
+		int64_t pos;
+		struct shadow *sh;
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		sh = fd_shadow(hs, slot);
+		pos = fc_sys_lseek(p, fd, 0, FC_SEEK_CUR);
+		for (i = 0; i < size; i++)
+			hs->buf[i] = (uint8_t)(((uint64_t)pos + i) * 31 + g * 97 + 3);
+		r = fc_sys_write(p, fd, hs->buf, size);
+		check_err(r);
+		if (pos < 0) {
+			if (sh)
+				sh->tainted = 1;
+		} else if (r >= 0) {
+			FZ_CHECK((uint32_t)r <= size);
+			app_wrote(sh, (uint64_t)pos, hs->buf, (uint64_t)r);
+			app_forgive(sh, (uint64_t)pos + (uint64_t)r, size - (uint64_t)r);
+		} else {
+			app_forgive(sh, (uint64_t)pos, size);
+		}
+		break;
+	}
+	case 6: { /* lseek */
+		int64_t off = (int16_t)pr16(hs);
+		int whence = pr8(hs) % 5;
+
+		if ((fd = pick_fd(hs, &slot)) >= 0)
+			check_err((long)fc_sys_lseek(p, fd, off, whence));
+		break;
+	}
+	case 7: { /* fsync, fdatasync */
+		uint8_t v = pr8(hs);
+		struct shadow *sh;
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		sh = fd_shadow(hs, slot);
+		r = (v & 1) ? fc_sys_fdatasync(p, fd) : fc_sys_fsync(p, fd);
+		check_err(r);
+		if (r == 0)
+			check_synced(hs, sh, 0, SHADOW_MAX, "fsync");
+		else
+			app_error_reported(sh);
+		break;
+	}
+	case 8: { /* ftruncate, truncate */
+		uint64_t len = pr16(hs);
+		uint8_t v = pr8(hs);
+
+		if (v & 1) {
+			build_path(hs, path, sizeof(path));
+			r = fc_sys_truncate(p, path, (int64_t)len);
+			check_err(r);
+			/* Which file it was is not tracked here. */
+			if (r == 0 && fc_sys_stat(p, path, &st) == 0)
+				app_truncated(shadow_get(hs, st.ino, 0), len);
+			else
+				taint_all(hs);
+			break;
+		}
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		r = fc_sys_ftruncate(p, fd, (int64_t)len);
+		check_err(r);
+		if (r == 0)
+			app_truncated(fd_shadow(hs, slot), len);
+		else
+			app_forgive(fd_shadow(hs, slot), len, SHADOW_MAX);
+		break;
+	}
+	case 9: /* stat, lstat, fstat */
+		switch (pr8(hs) % 3) {
+		case 0:
+			build_path(hs, path, sizeof(path));
+			check_err(fc_sys_stat(p, path, &st));
+			break;
+		case 1:
+			build_path(hs, path, sizeof(path));
+			check_err(fc_sys_lstat(p, path, &st));
+			break;
+		case 2:
+			if ((fd = pick_fd(hs, &slot)) >= 0)
+				check_err(fc_sys_fstat(p, fd, &st));
+			break;
+		}
+		break;
+	case 10:
+		build_path(hs, path, sizeof(path));
+		check_err(fc_sys_mkdir(p, path, 0755));
+		break;
+	case 11:
+		build_path(hs, path, sizeof(path));
+		r = fc_sys_rmdir(p, path);
+		check_err(r);
+		if (r == 0 && hs->cwd_in_fuse)
+			hs->cwd_maybe_removed = 1;
+		break;
+	case 12:
+		build_path(hs, path, sizeof(path));
+		check_err(fc_sys_unlink(p, path));
+		break;
+	case 13: { /* rename, renameat2 */
+		unsigned flags;
+
+		build_path(hs, path, sizeof(path));
+		build_path(hs, path2, sizeof(path2));
+		flags = pr8(hs) & 7;
+		r = fc_sys_renameat2(p, FC_AT_FDCWD, path, FC_AT_FDCWD, path2, flags);
+		check_err(r);
+		if (r == 0 && hs->cwd_in_fuse)
+			hs->cwd_maybe_removed = 1; /* a directory replaced, perhaps */
+		break;
+	}
+	case 14:
+		build_path(hs, path, sizeof(path));
+		build_path(hs, path2, sizeof(path2));
+		check_err(fc_sys_link(p, path, path2));
+		break;
+	case 15:
+		build_path(hs, path, sizeof(path));
+		check_err(fc_sys_symlink(p, "a", path));
+		break;
+	case 16: { /* readlink */
+		size_t size = pr8(hs);
+
+		build_path(hs, path, sizeof(path));
+		r = fc_sys_readlink(p, path, path2, size);
+		check_err(r);
+		if (r >= 0)
+			FZ_CHECK((size_t)r <= size);
+		break;
+	}
+	case 17: { /* getdents64 */
+		size_t size = pr16(hs) % 8192;
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		r = fc_sys_getdents64(p, fd, hs->buf, size);
+		check_err(r);
+		if (r > 0) {
+			FZ_CHECK((size_t)r <= size);
+			check_dirents(hs->buf, r);
+		}
+		break;
+	}
+	case 18: { /* fallocate */
+		int mode = (int)(pr8(hs) & 0x13);
+		uint64_t off = pr16(hs), len = pr16(hs);
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		check_err(fc_sys_fallocate(p, fd, mode, (int64_t)off, (int64_t)len));
+		app_forgive(fd_shadow(hs, slot), off, len);
+		break;
+	}
+	case 19: { /* xattrs */
+		static const char *const xn[] = { "user.a", "trusted.b", "", "security.c" };
+		uint8_t v = pr8(hs);
+		size_t size = pr8(hs);
+		const char *nm = xn[(v >> 2) & 3];
+
+		build_path(hs, path, sizeof(path));
+		switch (v & 3) {
+		case 0:
+			check_err(fc_sys_setxattr(p, path, nm, "val", 3, (v >> 4) & 3));
+			break;
+		case 1:
+			r = fc_sys_getxattr(p, path, nm, size ? hs->buf : NULL, size);
+			check_err(r);
+			if (r >= 0 && size)
+				FZ_CHECK((size_t)r <= size);
+			break;
+		case 2:
+			r = fc_sys_listxattr(p, path, size ? (char *)hs->buf : NULL, size);
+			check_err(r);
+			if (r > 0 && size) {
+				FZ_CHECK((size_t)r <= size);
+				FZ_CHECK(hs->buf[r - 1] == 0);
+			}
+			break;
+		case 3:
+			check_err(fc_sys_removexattr(p, path, nm));
+			break;
+		}
+		break;
+	}
+	case 20: { /* record locks (never blocking) and flock */
+		struct fc_vfs_flock lk;
+		uint8_t v = pr8(hs);
+
+		memset(&lk, 0, sizeof(lk));
+		lk.l_type = (int16_t)(v % 3);
+		lk.l_whence = FC_SEEK_SET;
+		lk.l_start = pr8(hs);
+		lk.l_len = pr8(hs);
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		if (v & 0x10)
+			check_err(fc_sys_flock(p, fd, (int)(((v >> 5) & 3) == 0 ? FC_LOCK_SH :
+						      ((v >> 5) & 3) == 1 ? FC_LOCK_EX : FC_LOCK_UN) |
+					       FC_LOCK_NB));
+		else
+			check_err(fc_sys_fcntl_lock(p, fd, (v & 8) ? FC_F_GETLK : FC_F_SETLK, &lk));
+		break;
+	}
+	case 21: { /* chdir, getcwd */
+		uint8_t v = pr8(hs);
+
+		if (v & 1) {
+			r = fc_sys_getcwd(p, path2, 1 + (v >> 1));
+			check_err(r);
+			if (r > 0)
+				FZ_CHECK(path2[r - 1] == 0);
+		} else {
+			build_path(hs, path, sizeof(path));
+			r = fc_sys_chdir(p, path);
+			check_err(r);
+			if (r == 0) {
+				hs->cwd_in_fuse = strcmp(path, "/mnt") != 0;
+				hs->cwd_maybe_removed = 0;
+			}
+		}
+		break;
+	}
+	case 22: { /* dup */
+		unsigned i;
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		for (i = 0; i < NOPEN && hs->fd[i] >= 0; i++)
+			;
+		if (i == NOPEN)
+			break;
+		r = fc_sys_dup(p, fd);
+		check_err(r);
+		if (r >= 0) {
+			hs->fd[i] = (int)r;
+			hs->fd_ino[i] = hs->fd_ino[slot];
+		}
+		break;
+	}
+	case 23: { /* mmap */
+		uint8_t pf = pr8(hs);
+		uint64_t off = (uint64_t)(pr8(hs) % 16) * 4096;
+		uint64_t len = (uint64_t)(pr8(hs) % 16 + 1) * 4096;
+		struct fc_vfs_map *map = NULL;
+		unsigned i;
+
+		if ((fd = pick_fd(hs, &slot)) < 0)
+			break;
+		for (i = 0; i < NVMA && hs->vmap[i]; i++)
+			;
+		if (i == NVMA) {
+			vfs_unmap_slot(hs, 0);
+			i = 0;
+		}
+		r = fc_sys_mmap(p, fd, (int64_t)off, len,
+				(int)(((pf & 1) ? FC_PROT_READ : 0) | ((pf & 2) ? FC_PROT_WRITE : 0)),
+				(int)((pf & 4) ? FC_MAP_PRIVATE : FC_MAP_SHARED), &map);
+		check_err(r);
+		if (r == 0) {
+			FZ_CHECK(map != NULL);
+			hs->vmap[i] = map;
+			hs->vmap_off[i] = off;
+			hs->vmap_len[i] = len;
+			hs->vmap_shared[i] = !(pf & 4);
+			hs->vmap_ino[i] = hs->fd_ino[slot];
+		}
+		break;
+	}
+	case 24: { /* loads and stores */
+		unsigned i = pr8(hs) % NVMA;
+		uint8_t v = pr8(hs);
+		uint64_t off = pr16(hs);
+		uint32_t len = pr16(hs), k;
+		struct shadow *sh;
+
+		if (!hs->vmap[i])
+			break;
+		sh = hs->vmap_shared[i] && hs->vmap_ino[i] ?
+		     shadow_get(hs, hs->vmap_ino[i], 0) : NULL;
+		if (v & 1) {
+			uint8_t g = ++hs->gen;
+
+			for (k = 0; k < len; k++)
+				hs->buf[k] = (uint8_t)((hs->vmap_off[i] + off + k) * 31 + g * 97 + 3);
+			r = fc_vfs_map_store(p, hs->vmap[i], off, hs->buf, len);
+			check_err(r);
+			if (r > 0 && sh) {
+				/* Only the bytes inside the file are the file's. */
+				struct fc_node *n = fc_node_find(hs->cl, hs->vmap_ino[i]);
+
+				if (!n) {
+					sh->tainted = 1;
+				} else {
+					uint64_t from = hs->vmap_off[i] + off, cnt = (uint64_t)r;
+					uint64_t size = fc_node_attr(n)->size;
+
+					cnt = from >= size ? 0 : (cnt > size - from ? size - from : cnt);
+					app_wrote(sh, from, hs->buf, cnt);
+					fc_node_put(hs->cl, n);
+				}
+			}
+		} else {
+			r = fc_vfs_map_load(p, hs->vmap[i], off, hs->buf, len);
+			check_err(r);
+			if (r > 0)
+				check_read(hs, sh, hs->vmap_off[i] + off, hs->buf, (uint64_t)r);
+		}
+		break;
+	}
+	case 25: { /* msync */
+		unsigned i = pr8(hs) % NVMA;
+		uint64_t off = pr16(hs);
+		uint32_t len = pr16(hs);
+		int flags = pr8(hs) & 7;
+		struct shadow *sh;
+
+		if (!hs->vmap[i])
+			break;
+		sh = hs->vmap_shared[i] && hs->vmap_ino[i] ?
+		     shadow_get(hs, hs->vmap_ino[i], 0) : NULL;
+		r = fc_sys_msync(p, hs->vmap[i], off, len, flags);
+		check_err(r);
+		if (r == 0 && flags == FC_MS_SYNC && len && off < hs->vmap_len[i])
+			check_synced(hs, sh, hs->vmap_off[i] + off,
+				     hs->vmap_off[i] + (off + len < hs->vmap_len[i] ?
+						       off + len : hs->vmap_len[i]), "msync");
+		else if (r < 0)
+			app_error_reported(sh);
+		break;
+	}
+	case 26: /* munmap */
+		vfs_unmap_slot(hs, pr8(hs) % NVMA);
+		break;
+	case 27: /* caches dropped, time passes */
+		if (pr8(hs) & 1)
+			fc_vfs_drop_caches(hs->vfs);
+		fz_clock_advance((uint64_t)pr8(hs) * 100000000ull);
+		break;
+	case 28: { /* statfs, access, chmod, chown, utimens */
+		struct fc_vfs_statfs sfs;
+		uint8_t v = pr8(hs);
+
+		build_path(hs, path, sizeof(path));
+		switch (v % 5) {
+		case 0: check_err(fc_sys_statfs(p, path, &sfs)); break;
+		case 1: check_err(fc_sys_access(p, path, (v >> 3) & 7)); break;
+		case 2: check_err(fc_sys_chmod(p, path, 0600 | ((v & 0x80) ? 04000 : 0))); break;
+		case 3: check_err(fc_sys_chown(p, path, (v & 0x40) ? 0 : 1000, 1000)); break;
+		case 4: check_err(fc_sys_utimensat(p, FC_AT_FDCWD, path, NULL, 0)); break;
+		}
+		break;
+	}
+	case 29: { /* copy_file_range */
+		unsigned slot2;
+		int fd2;
+		int64_t off_in = pr16(hs), off_out = pr16(hs);
+		size_t len = pr16(hs);
+
+		if ((fd = pick_fd(hs, &slot)) < 0 || (fd2 = pick_fd(hs, &slot2)) < 0)
+			break;
+		r = fc_sys_copy_file_range(p, fd, &off_in, fd2, &off_out, len, 0);
+		check_err(r);
+		/* The destination's bytes are the daemon's business. */
+		{
+			struct shadow *sh = fd_shadow(hs, slot2);
+
+			if (sh)
+				sh->tainted = 1;
+		}
+		break;
+	}
+	}
+}
+
+static void on_vfs_release(void *ctx, struct fc_client *cl)
+{
+	struct harness *hs = ctx;
+
+	FZ_CHECK(cl == hs->cl);
+	hs->released++;
+}
+
 /* A node's own lookup count never exceeds what the daemon has outstanding. */
 static void check_counts(struct harness *hs)
 {
@@ -2039,11 +2618,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hs->cache = 1;
 		hs->wbmode = fc_cache_writeback_mode(hs->cl);
 	}
-	fc_conn_set_notify(hs->c, on_notify, hs);
+	if (kind_b & 0x20) {
+		/* VFS mode: the client mounted on /mnt, calls by a user process. */
+		struct fc_vfs_mount_opts mo;
+		struct fc_vfs_cred cred;
+
+		for (i = 0; i < NOPEN; i++)
+			hs->fd[i] = -1;
+		FZ_CHECK(fc_vfs_new(hs->plat, &hs->vfs) == 0);
+		memset(&cred, 0, sizeof(cred));
+		FZ_CHECK(fc_proc_new(hs->vfs, 1, &cred, &hs->root_p) == 0);
+		cred.uid = (kind_b & 0x40) ? 0 : 1000;
+		cred.gid = cred.uid;
+		FZ_CHECK(fc_proc_new(hs->vfs, 100, &cred, &hs->user_p) == 0);
+		FZ_CHECK(fc_sys_mkdir(hs->root_p, "/mnt", 0777) == 0);
+		fc_vfs_mount_opts_default(&mo);
+		mo.default_permissions = !!(kind_b & 0x80);
+		mo.release = on_vfs_release;
+		mo.release_ctx = hs;
+		r = fc_vfs_mount_fuse(hs->vfs, hs->root_p, "/mnt", hs->cl, &mo);
+		FZ_CHECK(r > 0);
+		/* The VFS took the notification handler; the cache gets its share. */
+	} else {
+		fc_conn_set_notify(hs->c, on_notify, hs);
+	}
 
 	while (!fz_empty(&hs->prog)) {
 		uint8_t op = pr8(hs);
 
+		if (hs->vfs) {
+			run_vfs_op(hs, op);
+			if (fz_tracing())
+				fprintf(stderr, "vfs op %u (%u): last result %ld\n",
+					op % NVFSOPS, op, hs->last_result);
+			continue;
+		}
 		run_op(hs, op);
 		if (fz_tracing())
 			fprintf(stderr, "op %u (%u): last result %ld\n", op % NOPS, op,
@@ -2051,6 +2660,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_counts(hs);
 	}
 
+	if (hs->vfs) {
+		/* Unmap, close every descriptor (each close checks the data), unmount. */
+		for (i = 0; i < NVMA; i++)
+			vfs_unmap_slot(hs, i);
+		for (i = 0; i < NOPEN; i++)
+			if (hs->fd[i] >= 0)
+				vfs_close_slot(hs, i);
+		check_err(fc_sys_chdir(hs->user_p, "/"));
+		r = fc_sys_umount2(hs->root_p, "/mnt", FC_MNT_DETACH);
+		FZ_CHECK(r == 0);
+		fc_vfs_free(hs->vfs);
+		hs->vfs = NULL;
+		FZ_CHECK(hs->released == 1);
+	}
 	/* Unmount: unmap, close what is open, drop every reference, free the client. */
 	unmap_of(hs, NULL);
 	for (i = 0; i < NOPEN; i++) {

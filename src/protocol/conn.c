@@ -249,38 +249,44 @@ static void send_req(struct fc_conn *c, struct fc_req *r)
 {
 	uint64_t unique = r->unique;
 	int noreply = !!(r->args->flags & FC_ARGS_NOREPLY);
-	int err, interrupt;
+	int err, interrupt, deferred;
 
+	/*
+	 * While r->sending is set, a reply (or an abort) only records its
+	 * result: the request, and the caller's buffers it points to, stay
+	 * valid until the transport is done with them, even if the daemon
+	 * answers before send() has returned.
+	 */
 	err = send_message(c, r->args, unique);
+	fc_lock(c);
+	r->sending = 0;
+	deferred = r->finish_deferred;
+	interrupt = !err && !deferred && r->state == FC_REQ_SENT &&
+		    r->interrupted && !c->no_interrupt && !c->tp->no_interrupt;
+	if (!deferred && err && err != -ENOTCONN) {
+		struct fc_req *t = noreply ? r : fc_pending_take(c, unique);
+
+		if (t)
+			t->state = FC_REQ_COMPLETING;
+		deferred = !!t;
+		r->finish_error = err;
+	} else if (!deferred && !err && noreply) {
+		deferred = 1;
+		r->finish_error = 0;
+	}
+	fc_unlock(c);
+
 	if (err == -ENOTCONN) {
 		/* The daemon is gone: everyone learns it the same way. */
 		fc_conn_abort(c);
-		if (noreply)
+		if (noreply && !deferred)
 			fc_req_finish(c, r, err);
-		return;
 	}
-	fc_lock(c);
-	if (err) {
-		struct fc_req *t = noreply ? r : fc_pending_take(c, unique);
-
-		if (t) {
-			t->state = FC_REQ_COMPLETING;
-			fc_unlock(c);
-			fc_req_finish(c, t, err);
-			return;
-		}
-		fc_unlock(c);
-		return;
-	}
-	if (noreply) {
-		fc_unlock(c);
-		fc_req_finish(c, r, 0);
+	if (deferred) {
+		fc_req_finish(c, r, r->finish_error);
 		return;
 	}
 	/* An interrupt that came before the daemon had the request goes now. */
-	interrupt = r->state == FC_REQ_SENT && r->interrupted &&
-		    !c->no_interrupt && !c->tp->no_interrupt;
-	fc_unlock(c);
 	if (interrupt)
 		fc_send_interrupt(c, unique);
 }
@@ -290,6 +296,7 @@ static void dispatch_locked(struct fc_conn *c, struct fc_req *r)
 {
 	r->unique = next_unique(c);
 	r->state = FC_REQ_SENT;
+	r->sending = 1;
 	if (!(r->args->flags & FC_ARGS_NOREPLY))
 		pending_insert(c, r);
 	else
@@ -343,6 +350,13 @@ void fc_req_finish(struct fc_conn *c, struct fc_req *r, int error)
 	void *ctx;
 
 	fc_lock(c);
+	if (r->sending) {
+		/* send_req() finishes it once the transport has let go. */
+		r->finish_deferred = 1;
+		r->finish_error = error;
+		fc_unlock(c);
+		return;
+	}
 	if (!r->background) {
 		req_done_locked(c, r, error);
 		fc_unlock(c);
@@ -553,6 +567,7 @@ void fc_conn_resend(struct fc_conn *c)
 			continue;
 		fc_pending_take(c, r->unique);
 		r->unique |= FC_UNIQUE_RESEND;
+		r->sending = 1;
 		pending_insert(c, r);
 		r->qnext = list;
 		list = r;

@@ -24,6 +24,9 @@ struct fc_req {
 	int error;             /* result: payload length or -errno */
 	unsigned background:1;
 	unsigned interrupted:1; /* an INTERRUPT was asked for (sent once sent) */
+	unsigned sending:1;     /* the transport may still read its buffers */
+	unsigned finish_deferred:1; /* completed while sending: finish_error */
+	int finish_error;
 	fc_end_fn end;
 	void *end_ctx;
 	struct fc_req *hnext;              /* pending table chain */

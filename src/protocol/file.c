@@ -165,6 +165,8 @@ void fc_release(struct fc_client *cl, struct fc_open_ctx *of)
 {
 	if (!of)
 		return;
+	/* fuse_file_put: RELEASE follows the writeback WRITEs on this fh. */
+	fc_cache_hook_release(cl, of);
 	if (release_skipped(cl, of)) {
 		ctx_free(cl, of);
 		return;
@@ -305,6 +307,8 @@ static int do_open(struct fc_client *cl, const struct fc_caller *who,
 			}
 		}
 	}
+	/* fuse_open: KEEP_CACHE or not, the writeback-error cursor. */
+	fc_cache_hook_open(cl, of);
 	*out = of;
 	return 0;
 }
@@ -446,6 +450,7 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 		*entry = ent;
 	else
 		fc_node_put(cl, ent.node);
+	fc_cache_hook_open(cl, of);
 	*out = of;
 	return 0;
 }
@@ -464,10 +469,14 @@ int fc_flush(struct fc_client *cl, const struct fc_caller *who,
 		return 0;
 	if (of->node->stale)
 		return -ESTALE;
-	/* FOPEN_NOFLUSH counts only without writeback cache (never granted yet). */
+	/* FOPEN_NOFLUSH counts only without writeback cache (fuse_flush). */
 	if ((of->fopen_flags & FC_FOPEN_NOFLUSH) &&
 	    !fc_cl_has(cl, FC_WRITEBACK_CACHE))
 		return 0;
+	/* write_inode_now + filemap_check_errors, even when no_flush. */
+	err = fc_cache_hook_flush(cl, who, of);
+	if (err)
+		return err;
 	memset(&in, 0, sizeof(in));
 	in.fh = of->fh;
 	in.lock_owner = caller_or_none(who)->lock_owner;
@@ -490,6 +499,10 @@ int fc_fsync(struct fc_client *cl, const struct fc_caller *who,
 
 	if (of->node->stale)
 		return -ESTALE;
+	/* file_write_and_wait_range, fuse_sync_writes, file_check_and_advance_wb_err. */
+	err = fc_cache_hook_fsync(cl, who, of, datasync);
+	if (err)
+		return err;
 	/* fuse_fsync_common; no-open files send fh 0 too. */
 	memset(&in, 0, sizeof(in));
 	in.fh = of->fh;
