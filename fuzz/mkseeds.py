@@ -323,6 +323,44 @@ def stack_seeds():
     answers = bytes([0, 0, 0, 0, 0, 0]) + bytes([4, 1] * 4)
     write("fuzz_stack/cache-wb-eio", stack_program(0, CACHE | (3 << 2), failing, answers,
                                                    WRITEBACK_CACHE), seen)
+    # The VFS mode: system calls on /mnt by a user process (kind bit 0x20).
+    def pth(*names):
+        return bytes([len(names)] + [n[x] for x in names])
+    V_OPEN, V_CLOSE, V_PREAD, V_PWRITE, V_READ, V_WRITE, V_LSEEK, V_FSYNC, V_TRUNC, \
+        V_STAT, V_MKDIR, V_RMDIR, V_UNLINK, V_RENAME, V_LINK, V_SYMLINK, V_READLINK, \
+        V_GETDENTS, V_FALLOC, V_XATTR, V_LOCK, V_CWD, V_DUP, V_MMAP, V_LDST, V_MSYNC, \
+        V_MUNMAP, V_DROP, V_META, V_COPY = range(30)
+    vfs = (bytes([V_OPEN]) + pth("a") + bytes([2]) +
+           bytes([V_PWRITE]) + u16(5000) + u16(0) + bytes([0]) +
+           bytes([V_PREAD]) + u16(6000) + u16(0) + bytes([0]) +
+           bytes([V_FSYNC, 0, 0]) +
+           bytes([V_MKDIR]) + pth("dir") +
+           bytes([V_OPEN]) + pth("dir") + bytes([4]) +
+           bytes([V_GETDENTS]) + u16(4096) + bytes([1]) +
+           bytes([V_CLOSE, 1]) +
+           bytes([V_MMAP, 3, 0, 1, 0]) +
+           bytes([V_LDST, 0, 1]) + u16(10) + u16(100) +
+           bytes([V_MSYNC, 0]) + u16(0) + u16(4096) + bytes([4]) +
+           bytes([V_LDST, 0, 0]) + u16(0) + u16(200) +
+           bytes([V_MUNMAP, 0]) +
+           bytes([V_WRITE]) + u16(300) + bytes([0]) +
+           bytes([V_LSEEK]) + u16(0) + bytes([0, 0]) +
+           bytes([V_READ]) + u16(400) + bytes([0]) +
+           bytes([V_RENAME]) + pth("a") + pth("b") + bytes([0]) +
+           bytes([V_STAT, 0]) + pth("b") +
+           bytes([V_TRUNC]) + u16(100) + bytes([0, 0]) +
+           bytes([V_XATTR, 0, 0]) + pth("b") +
+           bytes([V_XATTR, 1, 64]) + pth("b") +
+           bytes([V_LOCK, 1, 0, 10, 0]) + bytes([V_LOCK, 0x30, 0, 0, 0]) +
+           bytes([V_CWD, 0]) + pth("dir") + bytes([V_CWD, 0x81]) +
+           bytes([V_DUP, 0, V_CLOSE, 0]) +
+           bytes([V_SYMLINK]) + pth("f0") + bytes([V_READLINK, 100]) + pth("f0") +
+           bytes([V_DROP, 1, 10, V_META, 0]) + pth("b") +
+           bytes([V_UNLINK]) + pth("b") + bytes([V_RMDIR]) + pth("dir"))
+    for tag, kind, gx in (("vfs", 0x20, 0), ("vfs-cache-wt", 0x20 | CACHE | (3 << 2), 0),
+                          ("vfs-cache-wb", 0x20 | CACHE | (3 << 2), WRITEBACK_CACHE),
+                          ("vfs-root-dp", 0x20 | 0x40 | 0x80 | CACHE, 0)):
+        write("fuzz_stack/%s" % tag, stack_program(0, kind, vfs, b"", gx), seen)
 
 
 # ---- Dictionaries ------------------------------------------------------------
