@@ -102,6 +102,10 @@ run-modes)
 	done
 	expect_status 0 "$FUSECORE" run -q --io syscalls --only create-rw -- \
 		"$PASSTHROUGH_LL" -f -o source="$tmp/src"
+	# File data through the simulated page cache (write-through mode).
+	"$FUSECORE" run -q --page-cache -- "$PASSTHROUGH_LL" -f -o source="$tmp/src" \
+		>"$tmp/out" || { cat "$tmp/out"; fail "--page-cache"; }
+	echo "page cache: $(tail -n 1 "$tmp/out")"
 	;;
 sh)
 	need PASSTHROUGH_LL

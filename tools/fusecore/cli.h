@@ -18,6 +18,7 @@
 #include "fusecore/conn.h"
 #include "fusecore/launch.h"
 #include "fusecore/ops.h"
+#include "fusecore/pagecache.h"
 #include "fusecore/transport.h"
 #include "fusecore/vfs.h"
 
@@ -102,6 +103,8 @@ struct cli_target_opts {
 	const char *mountpoint;
 	/* Print set-up progress to stderr. */
 	int verbose;
+	/* Pages of a simulated page cache under the client (0: uncached I/O). */
+	unsigned page_cache;
 };
 
 /* Per-opcode counters kept by the transport wrapper. */
@@ -124,6 +127,7 @@ struct cli_target {
 	struct fc_client *cl;
 	struct fc_vfs *vfs;
 	struct fc_proc *proc;           /* pid 1000, root */
+	struct fc_pagecache *pc;        /* --page-cache: the simulated page cache */
 	int mnt_id;
 	int released;                   /* the mount released the client */
 	int log_fd;                     /* the daemon's output (private log) */

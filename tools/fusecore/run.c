@@ -1957,6 +1957,17 @@ int cli_run_main(int argc, char **argv)
 			 "flags 0x%llx, posix locks %s, flock %s", ci->minor, ci->max_write,
 			 ci->max_pages, (unsigned long long)ci->flags,
 			 ci->posix_locks ? "daemon" : "local", ci->flock_locks ? "daemon" : "local");
+		if (t.pc) {
+			size_t n = strlen(rep.protocol);
+
+			cli_fmt(rep.protocol + n, sizeof(rep.protocol) - n, "; page cache %u pages, %s",
+				o.page_cache, fc_cache_writeback_mode(t.cl) ? "writeback-cache mode" :
+				"write-through");
+		} else {
+			size_t n = strlen(rep.protocol);
+
+			cli_fmt(rep.protocol + n, sizeof(rep.protocol) - n, "; uncached I/O");
+		}
 	}
 	for (k = 0; k < NSCEN; k++) {
 		if (only && !in_list(only, scenarios[k].id) && strcmp(scenarios[k].id, "scratch") &&

@@ -147,6 +147,9 @@ void cli_target_usage(FILE *f)
 		"                            terminal; default: kept and shown if it fails)\n"
 		"  --init-timeout MS         bound on the FUSE_INIT answer (default 10000)\n"
 		"  --mountpoint PATH         mount point in the simulated kernel (default /mnt)\n"
+		"  --page-cache[=PAGES]      cache file data in a simulated page cache of PAGES\n"
+		"                            4 KiB pages (default 1024); writeback-cache mode if\n"
+		"                            the daemon grants it (default: uncached I/O)\n"
 		"  -v, --verbose             say what is being set up\n"
 		"DAEMON ARGS: the daemon command; an argument \"%%m\" is replaced by its\n"
 		"mountpoint argument (\"/dev/fd/N\" in devfd mode), and appended if absent.\n"
@@ -265,6 +268,20 @@ int cli_target_parse(struct cli_target_opts *o, int argc, char **argv, int *i)
 			return -1;
 		}
 		o->init_timeout_ms = (unsigned)ms;
+		return 1;
+	}
+	if (cli_opt(a, "--page-cache", &v)) {
+		char *end;
+		unsigned long n = 1024;
+
+		if (v) {
+			n = strtoul(v, &end, 10);
+			if (*end || n == 0 || n > (1ul << 22)) {
+				fprintf(stderr, "fusecore: bad --page-cache '%s'\n", v);
+				return -1;
+			}
+		}
+		o->page_cache = (unsigned)n;
 		return 1;
 	}
 #undef VAL
@@ -397,6 +414,16 @@ static void on_release(void *ctx, struct fc_client *cl)
 	t->released = 1;
 }
 
+/* Calendar time for the times the kernel side owns in writeback-cache mode. */
+static uint64_t realtime_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* Client, kernel, process, mount; the connection is READY. */
 static int mount_it(struct cli_target *t)
 {
@@ -408,6 +435,23 @@ static int mount_it(struct cli_target *t)
 	r = fc_client_new(t->conn, NULL, &t->cl);
 	if (r < 0)
 		return fail(t, CLI_EXIT_SETUP, "fc_client_new: %s", strerror(-r));
+	if (t->opts.page_cache) {
+		struct fc_pagecache_sim_config pcc;
+		struct fc_cache_config cc;
+
+		fc_pagecache_sim_config_default(&pcc, t->plat);
+		pcc.capacity = t->opts.page_cache;
+		r = fc_pagecache_sim_new(&pcc, &t->pc);
+		if (r < 0)
+			return fail(t, CLI_EXIT_SETUP, "fc_pagecache_sim_new: %s", strerror(-r));
+		fc_cache_config_default(&cc, fc_pagecache_sim_ops(), t->pc);
+		cc.realtime_ns = realtime_ns;
+		r = fc_cache_attach(t->cl, &cc);
+		if (r < 0)
+			return fail(t, CLI_EXIT_SETUP, "fc_cache_attach: %s", strerror(-r));
+		say(t, "page cache of %u pages attached (%s)", t->opts.page_cache,
+		    fc_cache_writeback_mode(t->cl) ? "writeback-cache mode" : "write-through");
+	}
 	r = fc_vfs_new(t->plat, &t->vfs);
 	if (r < 0)
 		return fail(t, CLI_EXIT_SETUP, "fc_vfs_new: %s", strerror(-r));
@@ -737,6 +781,10 @@ int cli_target_down(struct cli_target *t)
 			fprintf(stderr, "fusecore: warning: the mount did not release its client\n");
 		fc_client_free(t->cl);
 		t->cl = NULL;
+	}
+	if (t->pc) {
+		fc_pagecache_sim_free(t->pc);	/* its mappings went with the client */
+		t->pc = NULL;
 	}
 	if (t->daemon) {
 		struct fc_launch_result res;

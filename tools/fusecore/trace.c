@@ -66,6 +66,12 @@ static int add_filter(struct filter *f, const char *list)
 	return 0;
 }
 
+static void free_filter(struct filter *f)
+{
+	while (f->n)
+		free(f->names[--f->n]);
+}
+
 /* Does the filter select opcode @op / notification @code? */
 static int selected(const struct filter *f, int notify, uint32_t op_or_code)
 {
@@ -183,6 +189,7 @@ int cli_trace_main(int argc, char **argv)
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
+			free_filter(&flt);
 			return CLI_EXIT_OK;
 		} else if (!strcmp(a, "-s") || !strcmp(a, "--summary-only")) {
 			lines = 0;
@@ -196,27 +203,32 @@ int cli_trace_main(int argc, char **argv)
 			if (!strcmp(a, "-o") || !v) {
 				if (i + 1 >= argc) {
 					fprintf(stderr, "fusecore trace: %s needs a name\n", a);
+					free_filter(&flt);
 					return CLI_EXIT_USAGE;
 				}
 				v = argv[++i];
 			}
 			if (add_filter(&flt, v) < 0) {
 				fprintf(stderr, "fusecore trace: too many --opcode names\n");
+				free_filter(&flt);
 				return CLI_EXIT_USAGE;
 			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "fusecore trace: unknown option %s\n", a);
 			usage(stderr);
+			free_filter(&flt);
 			return CLI_EXIT_USAGE;
 		} else if (!path) {
 			path = a;
 		} else {
 			fprintf(stderr, "fusecore trace: one capture at a time\n");
+			free_filter(&flt);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (!path) {
 		usage(stderr);
+		free_filter(&flt);
 		return CLI_EXIT_USAGE;
 	}
 	/* Every name must be an opcode or a notification (catches typos). */
@@ -235,6 +247,7 @@ int cli_trace_main(int argc, char **argv)
 		}
 		if (!known) {
 			fprintf(stderr, "fusecore trace: unknown opcode '%s'\n", flt.names[i]);
+			free_filter(&flt);
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -242,18 +255,21 @@ int cli_trace_main(int argc, char **argv)
 	buf = slurp(path, &len, err, sizeof(err));
 	if (!buf) {
 		fprintf(stderr, "fusecore trace: %s\n", err);
+		free_filter(&flt);
 		return CLI_EXIT_BAD_CAPTURE;
 	}
 	if (fc_fcap_check(buf, len) < 0) {
 		fprintf(stderr, "fusecore trace: %s is not an FCAP capture "
 			"(no \"FCAP\" version 1 header)\n", path);
 		free(buf);
+		free_filter(&flt);
 		return CLI_EXIT_BAD_CAPTURE;
 	}
 	d = fc_decoder_new();
 	if (!d) {
 		free(buf);
 		fprintf(stderr, "fusecore trace: out of memory\n");
+		free_filter(&flt);
 		return CLI_EXIT_SETUP;
 	}
 	memset(&t, 0, sizeof(t));
@@ -330,7 +346,6 @@ int cli_trace_main(int argc, char **argv)
 			(unsigned long long)t.malformed, t.malformed == 1 ? "" : "s");
 	fc_decoder_free(d);
 	free(buf);
-	for (i = 0; i < (int)flt.n; i++)
-		free(flt.names[i]);
+	free_filter(&flt);
 	return code;
 }
