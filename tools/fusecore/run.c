@@ -27,6 +27,9 @@
 #include "cli.h"
 #include "fusecore/proto.h"
 #include "report.h"
+#ifdef FUSECORE_CLI_HAVE_VIRTIOFS
+#include "fusecore/virtiofs.h"
+#endif
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
@@ -1643,6 +1646,18 @@ static int sc_protocol(struct sc *c)
 		      "the fd transport rejected %llu and truncated %llu messages",
 		      (unsigned long long)fs.rx_rejected, (unsigned long long)fs.rx_truncated);
 	}
+#ifdef FUSECORE_CLI_HAVE_VIRTIOFS
+	if (!strcmp(fc_conn_transport(c->t->conn)->ops->name, "virtiofs")) {
+		struct fc_virtiofs_stats vs;
+
+		fc_virtiofs_stats(fc_conn_transport(c->t->conn), &vs);
+		CHECK(vs.bad_len == 0 && vs.bad_unique == 0 && vs.rings_broken == 0,
+		      "the virtio-fs transport saw %llu used lengths out of range, %llu replies "
+		      "naming another request, %llu broken rings",
+		      (unsigned long long)vs.bad_len, (unsigned long long)vs.bad_unique,
+		      (unsigned long long)vs.rings_broken);
+	}
+#endif
 	CHECK(s.requests == s.replies + w.noreply + s.interrupts ||
 	      s.requests == s.replies + w.noreply,
 	      "%llu requests, %llu replies, %llu without reply: %lld unanswered",
