@@ -23,7 +23,7 @@
  *   -T S      stop starting new seeds after S seconds (0: no limit)
  *   -k        keep going after a mismatch (default: stop at the first)
  *   -m        mmap(MAP_SHARED) stores, loads, msync and munmap too (off in
- *             CI until the reported page-cache bugs B8/B9 are fixed)
+ *             CI until the reported page-cache bug B9 is fixed)
  *   -x        no shrinking
  *   -p        print every seed's operations
  *   -E        expect a mismatch (with -L): exit 0 only if one was found and
