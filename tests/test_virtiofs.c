@@ -1114,6 +1114,16 @@ END_TEST
  * connection (what auto_submounts means on Linux) and show the automount
  * end to end.
  */
+/* Detach the tmpfs first: env_down's removal does not cross mount points. */
+static void submount_cleanup(struct env *e)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/sub", e->src);
+	umount2(path, MNT_DETACH);
+	env_down(e);
+}
+
 static void submount_run(const char *sandbox, int linux_rule)
 {
 	struct env_opts o = { .announce_submounts = 1, .sandbox = sandbox };
@@ -1184,7 +1194,7 @@ static void submount_run(const char *sandbox, int linux_rule)
 		ck_assert_msg(!getenv("FUSECORE_VIRTIOFS_STRICT"),
 			      "VFS does not automount the announced submount");
 		vfs_down(&v);
-		env_down(&e);
+		submount_cleanup(&e);
 		return;
 	}
 
@@ -1215,7 +1225,7 @@ static void submount_run(const char *sandbox, int linux_rule)
 		sandbox, linux_rule ? ", Linux rule" : "", info);
 
 	vfs_down(&v);
-	env_down(&e);
+	submount_cleanup(&e);
 }
 
 START_TEST(test_submount_as_negotiated)
