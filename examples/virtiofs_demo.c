@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	printf("read back %ld bytes: %.*s", n, n > 0 ? (int)n : 0, (char *)buf);
 
 	fc_vfs_free(vfs);
-	/* The background RELEASEs and their end callbacks are done. */
+	/* The background RELEASEs are answered, the forgets handed back. */
 	fc_conn_wait_background(conn);
 	fc_virtiofs_wait_idle(t);
 	fc_client_free(cl);

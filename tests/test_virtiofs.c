@@ -377,7 +377,7 @@ static void env_down(struct env *e)
 	unsigned before = rec_count();
 
 	if (e->cl) {
-		/* Background RELEASEs: their end callbacks must have returned. */
+		/* Background RELEASEs and FORGETs are over. */
 		fc_conn_wait_background(e->conn);
 		fc_virtiofs_wait_idle(e->t);
 		fc_client_free(e->cl);
@@ -1273,11 +1273,7 @@ static int bg_errors[64], bg_ends;
 static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER;
 
-/*
- * Wait (bounded) until @n end callbacks ran: fc_conn_wait_background()
- * returns once num_background is 0, which fc_req_finish() lowers before
- * it calls the end callback.
- */
+/* Wait (bounded) until @n end callbacks ran. */
 static void bg_wait(int n)
 {
 	struct timespec ts;

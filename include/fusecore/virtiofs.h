@@ -281,15 +281,14 @@ void fc_virtiofs_plug(struct fc_transport *t);
 void fc_virtiofs_unplug(struct fc_transport *t);
 
 /**
- * Wait until no chain is in flight or set aside, and the completion thread
- * is not inside fc_conn_deliver() or fc_conn_abort(): every end callback
- * that a reply (or the back end's death) triggered has returned.  Needed
- * before fc_client_free() after background requests such as RELEASE:
- * fc_conn_wait_background() returns once num_background is 0, which
- * fc_req_finish() lowers before it runs the end callback, so the client
- * could be freed under a callback still using it.  Must not be called from
- * a completion callback.  Returns 0, or -ENOTCONN once the back end is
- * gone (its aborted callbacks have returned too).
+ * Wait until no chain is in flight or set aside (FORGETs included: the
+ * back end has handed every chain back), and the completion thread is not
+ * inside fc_conn_deliver() or fc_conn_abort(): every callback that a
+ * reply, or the back end's death, triggered has returned.  For quiescing
+ * before measurements, teardown of what callbacks use, or checks that the
+ * back end has consumed everything.  Must not be called from a completion
+ * callback.  Returns 0, or -ENOTCONN once the back end is gone (its
+ * aborted callbacks have returned too).
  */
 int fc_virtiofs_wait_idle(struct fc_transport *t);
 
