@@ -268,8 +268,9 @@ START_TEST(SharedMmapDirtyThenPwriteKeepsLatestData)
 			  FC_FSYNC_FDATASYNC);
 	ck_assert_uint_eq(r->hdr.pid, 4242);
 	ck_assert(pc_file_is(&e, 0, "HELLO WORLD\nagain\n", 18));
-	/* munmap sends nothing. */
+	/* munmap after msync sends nothing: msync cleaned the pages. */
 	nreq = fc_mock_nrecorded(e.m);
+	fc_vma_close(vma, &e.who);
 	fc_vma_unmap(vma);
 	ck_assert_uint_eq(fc_mock_nrecorded(e.m), nreq);
 	ck_assert_int_eq(pc_close(&e, of), 0);
@@ -328,10 +329,17 @@ START_TEST(msync_writeback_opener_creds_policy)
 }
 END_TEST
 
-/* munmap alone sends nothing; the close-time flush writes the page before FLUSH. */
-START_TEST(munmap_sends_nothing_close_writes_back)
+/*
+ * munmap with dirty pages (fuse_vma_close -> write_inode_now(inode, 1)):
+ * the writeback WRITE of msync's (FUSE_WRITE_CACHE, pid 0, lock owner 0,
+ * flags 0), waited for, no FSYNC; the teardown alone (fc_vma_unmap)
+ * sends nothing, and the close that follows has nothing left to write.
+ */
+START_TEST(munmap_writes_dirty_pages_back)
 {
 	struct pc_opts o = { .flags = FC_BIG_WRITES };
+	struct fc_mapping_stats st;
+	const struct fc_mock_req *r;
 	struct pc_env e;
 	struct fc_open_ctx *of;
 	struct fc_vma *vma;
@@ -345,16 +353,57 @@ START_TEST(munmap_sends_nothing_close_writes_back)
 				       FC_PROT_READ | FC_PROT_WRITE,
 				       FC_MAP_SHARED, &vma), 0);
 	ck_assert_int_eq(fc_vma_store(vma, 1, "ELLO", 4), 4);
+	fc_vma_close(vma, &e.who);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
+	ck_assert_uint_eq(pc_count(&e, FC_FSYNC), 0);
+	r = pc_nth(&e, FC_WRITE, 0);
+	ck_assert_uint_eq(write_in(r)->offset, 0);
+	ck_assert_uint_eq(write_in(r)->size, 18);
+	ck_assert_uint_eq(write_in(r)->write_flags, FC_WRITE_CACHE);
+	ck_assert_uint_eq(write_in(r)->lock_owner, 0);
+	ck_assert_uint_eq(write_in(r)->flags, 0);
+	ck_assert_uint_eq(r->hdr.pid, 0);
+	ck_assert(pc_file_is(&e, 0, "hELLO world\nagain\n", 18));
+	pc_mstats(&e, &st);
+	ck_assert_uint_eq(st.dirty, 0);
+	ck_assert_uint_eq(st.writeback, 0);
 	nreq = fc_mock_nrecorded(e.m);
 	fc_vma_unmap(vma);
 	ck_assert_uint_eq(fc_mock_nrecorded(e.m), nreq);
 	ck_assert_int_eq(pc_close(&e, of), 0);
 	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
-	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 0))->write_flags,
-			  FC_WRITE_CACHE);
-	ck_assert_int_lt(pc_pos(&e, FC_WRITE, 0), pc_pos(&e, FC_FLUSH, 0));
 	ck_assert_int_lt(pc_pos(&e, FC_FLUSH, 0), pc_pos(&e, FC_RELEASE, 0));
-	ck_assert(pc_file_is(&e, 0, "hELLO world", 11));
+	pc_down(&e);
+}
+END_TEST
+
+/*
+ * A writeback failure at munmap is left on the mapping (mapping_set_error)
+ * for the file's next fsync or close to report, once.
+ */
+START_TEST(munmap_writeback_error_reported_at_close)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES };
+	struct fc_mock_exp *fail;
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	struct fc_vma *vma;
+
+	pc_up(&e, &o, CONTENT, 18);
+	fail = fc_mock_expect(e.m, FC_WRITE, PC_NODE);
+	fc_mock_exp_match(fail, is_cache_write, NULL);
+	fc_mock_exp_error(fail, -EIO);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	ck_assert_int_eq(fc_cache_mmap(e.cl, &e.who, of, 0, 4096,
+				       FC_PROT_READ | FC_PROT_WRITE,
+				       FC_MAP_SHARED, &vma), 0);
+	ck_assert_int_eq(fc_vma_store(vma, 0, "X", 1), 1);
+	fc_vma_close(vma, &e.who);
+	fc_vma_unmap(vma);
+	ck_assert_uint_eq(fc_mock_exp_used(fail), 1);
+	ck_assert_int_eq(pc_close(&e, of), -EIO);
 	pc_down(&e);
 }
 END_TEST
@@ -1328,7 +1377,8 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, SharedMmapDirtyThenPwriteKeepsLatestData);
 	tcase_add_test(tc, msync_writeback_zero_creds_linux_policy);
 	tcase_add_test(tc, msync_writeback_opener_creds_policy);
-	tcase_add_test(tc, munmap_sends_nothing_close_writes_back);
+	tcase_add_test(tc, munmap_writes_dirty_pages_back);
+	tcase_add_test(tc, munmap_writeback_error_reported_at_close);
 	tcase_add_test(tc, private_mapping_copies_on_write);
 	tcase_add_test(tc, direct_io_shared_mmap_enodev);
 	tcase_add_test(tc, overlapping_write_waits_for_held_writeback);

@@ -49,7 +49,9 @@ static const struct fc_write_in *win(const struct fc_mock_req *r)
  * Linux 6.18, run 1: open(O_RDWR); mmap(MAP_SHARED) sends nothing; the
  * first store READs the page; msync(MS_SYNC) sends WRITE (pid 0,
  * write_flags 0x1, lock_owner 0, flags 0, 18 bytes) then FSYNC
- * (fsync_flags 0x1); munmap sends nothing; close sends FLUSH, RELEASE.
+ * (fsync_flags 0x1); munmap sends nothing (msync cleaned the pages:
+ * fuse_vma_close's write_inode_now finds none dirty); close sends FLUSH,
+ * RELEASE.
  */
 START_TEST(vfs_mmap_msync_matches_linux_trace)
 {
@@ -206,6 +208,61 @@ START_TEST(vfs_mapping_and_read_are_coherent)
 }
 END_TEST
 
+/*
+ * Linux 6.18 (scenario mmap_close_without_msync): munmap of a mapping with
+ * dirty pages writes them back (fuse_vma_close -> write_inode_now): WRITE
+ * pid 0, write_flags 0x1, lock_owner 0, flags 0; no FSYNC.  A failure is
+ * left on the mapping (mapping_set_error): munmap succeeds, close reports it.
+ */
+START_TEST(vfs_munmap_writes_dirty_pages_back)
+{
+	struct fc_vfs_map *map;
+	struct fc_pagecache *pc;
+	const struct fc_mock_req *r;
+	struct venv e;
+	unsigned mark;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
+	pc = attach(&e);
+	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
+	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fc_sys_mmap(e.p, fd, 0, 4096,
+				     FC_PROT_READ | FC_PROT_WRITE, FC_MAP_SHARED,
+				     &map), 0);
+	ck_assert_int_eq(fc_vfs_map_store(e.p, map, 0, "HELLO", 5), 5);
+	mark = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_munmap(e.p, map), 0);
+	ck_assert_str_eq(vt_ops(&e, mark), "WRITE");
+	r = vt_last(&e, mark, FC_WRITE);
+	ck_assert_uint_eq(r->hdr.pid, 0);
+	ck_assert_uint_eq(win(r)->offset, 0);
+	ck_assert_uint_eq(win(r)->size, 18);
+	ck_assert_uint_eq(win(r)->write_flags, FC_WRITE_CACHE);
+	ck_assert_uint_eq(win(r)->lock_owner, 0);
+	ck_assert_uint_eq(win(r)->flags, 0);
+	mark = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	ck_assert_str_eq(vt_ops(&e, mark), "FLUSH RELEASE");
+
+	/* The WRITE fails: munmap succeeds, the close reports -EIO. */
+	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fc_sys_mmap(e.p, fd, 0, 4096,
+				     FC_PROT_READ | FC_PROT_WRITE, FC_MAP_SHARED,
+				     &map), 0);
+	ck_assert_int_eq(fc_vfs_map_store(e.p, map, 0, "J", 1), 1);
+	e.fs.err[FC_WRITE] = -EIO;
+	mark = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_munmap(e.p, map), 0);
+	ck_assert_str_eq(vt_ops(&e, mark), "WRITE");
+	e.fs.err[FC_WRITE] = 0;
+	ck_assert_int_eq(fc_sys_close(e.p, fd), -EIO);
+	down(&e, pc);
+}
+END_TEST
+
 /* INVAL_INODE reaches the page cache through the VFS's notification handler. */
 START_TEST(vfs_notify_inval_inode_drops_pages)
 {
@@ -306,6 +363,7 @@ static Suite *vfs_pagecache_suite(void)
 	tcase_add_test(tc, vfs_mmap_msync_matches_linux_trace);
 	tcase_add_test(tc, vfs_write_then_pread_through_cache);
 	tcase_add_test(tc, vfs_mapping_and_read_are_coherent);
+	tcase_add_test(tc, vfs_munmap_writes_dirty_pages_back);
 	tcase_add_test(tc, vfs_notify_inval_inode_drops_pages);
 	tcase_add_test(tc, vfs_without_page_cache_unchanged);
 	tcase_add_test(tc, vfs_mmap_descriptor_checks);

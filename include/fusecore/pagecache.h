@@ -668,9 +668,21 @@ int fc_vma_msync(struct fc_vma *vma, const struct fc_caller *who,
 		 uint64_t off, uint64_t len, unsigned flags);
 
 /**
- * munmap(2): nothing is sent (dirty pages stay dirty in the cache until
- * msync, fsync, the close-time flush or writeback); private copies are
- * freed.  @vma is freed.
+ * The close of the mapping at munmap(2) (fuse_vma_close, which Linux runs
+ * for every FUSE mapping): write_inode_now(inode, 1) -- every dirty page
+ * of the node is written back (the same writeback WRITEs as msync's:
+ * FUSE_WRITE_CACHE, lock owner 0) and waited for, and in writeback-cache
+ * mode the kernel side's times are pushed -- then a failure is recorded on
+ * the mapping (mapping_set_error), for fsync and the close-time flush to
+ * report.  No FSYNC is sent.  @who: the task unmapping (NULL: the one that
+ * mapped).  Nothing is sent if no page is dirty (e.g. msync(MS_SYNC) has
+ * just cleaned them).  Call it before fc_vma_unmap() to model munmap(2).
+ */
+void fc_vma_close(struct fc_vma *vma, const struct fc_caller *who);
+
+/**
+ * Tear the mapping down: private copies are freed, @vma is freed.
+ * Nothing is sent; munmap(2) is fc_vma_close() and then this.
  */
 void fc_vma_unmap(struct fc_vma *vma);
 

@@ -716,7 +716,12 @@ struct fc_vfs_map;
 int fc_sys_mmap(struct fc_proc *p, int fd, int64_t off, size_t len, int prot,
 		int flags, struct fc_vfs_map **out);
 
-/** munmap(2): nothing is sent, except RELEASE if this was the file's last use. */
+/**
+ * munmap(2): the node's dirty pages are written back and waited for
+ * (fuse_vma_close -> write_inode_now: writeback WRITEs, no FSYNC; a
+ * failure is left for fsync and close to report, munmap succeeds), then
+ * RELEASE if this was the file's last use.
+ */
 int fc_sys_munmap(struct fc_proc *p, struct fc_vfs_map *map);
 
 /**

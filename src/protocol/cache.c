@@ -886,7 +886,7 @@ static int flush_times(struct fc_cnode *cn, const struct fc_caller *who)
 }
 
 /* write_inode_now(inode, 1): every dirty page out and waited for, then the times. */
-static int write_inode_now(struct fc_cnode *cn, const struct fc_caller *who)
+int fc_cc_write_inode_now(struct fc_cnode *cn, const struct fc_caller *who)
 {
 	const struct fc_pc_ops *ops = cn->cc->ops;
 	int err, err2;
@@ -1012,7 +1012,7 @@ void fc_cache_hook_setattr_begin(struct fc_client *cl,
 	    (in->valid & (FC_FATTR_MODE | FC_FATTR_UID | FC_FATTR_GID |
 			  FC_FATTR_MTIME | FC_FATTR_ATIME))) {
 		/* Flush dirty data and times before a non-truncating SETATTR. */
-		write_inode_now(cn, who);
+		fc_cc_write_inode_now(cn, who);
 		sync_writes(cn);
 	}
 	if (!(in->valid & FC_FATTR_SIZE))
@@ -1132,7 +1132,7 @@ int fc_cache_hook_flush(struct fc_client *cl, const struct fc_caller *who,
 	if (!cn)
 		return 0;
 	/* fuse_flush: write_inode_now, then the errors not reported yet. */
-	err = write_inode_now(cn, who);
+	err = fc_cc_write_inode_now(cn, who);
 	if (err)
 		return err;
 	err = cn->cc->ops->err_check_and_advance(cn->m, &of->wb_err_cursor);
@@ -1173,7 +1173,7 @@ void fc_cache_hook_release(struct fc_client *cl, struct fc_open_ctx *of)
 	cc = cn->cc;
 	/* fuse_release: dirty pages racing with the close go now. */
 	if (fc_cc_wb_mode(cl))
-		write_inode_now(cn, &of->caller);
+		fc_cc_write_inode_now(cn, &of->caller);
 	cc_lock(cc);
 	unlink_write_file(cn, of);
 	/* RELEASE follows every writeback WRITE that carries this fh. */

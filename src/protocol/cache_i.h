@@ -105,5 +105,7 @@ int fc_cc_sync_range(struct fc_cnode *cn, const struct fc_caller *who,
 		     struct fc_open_ctx *of, uint64_t first, uint64_t last);
 void fc_cc_touch_times(struct fc_cnode *cn);
 void fc_cc_mirror_err(struct fc_cnode *cn);
+/* write_inode_now(inode, 1): write every dirty page back and wait, then the times. */
+int fc_cc_write_inode_now(struct fc_cnode *cn, const struct fc_caller *who);
 
 #endif /* FUSECORE_CACHE_I_H */

@@ -2,7 +2,8 @@
  * Memory mappings of FUSE files: fuse_file_mmap, the fault path
  * (filemap_fault with read-around, through the page cache's read path),
  * fuse_page_mkwrite for stores into shared mappings, copy on write for
- * private ones, and msync (vfs_fsync_range -> fuse_fsync).
+ * private ones, msync (vfs_fsync_range -> fuse_fsync) and the writeback
+ * at munmap (fuse_vma_close).
  *
  * Loads and stores are calls here (the simulated CPU has no MMU): each
  * access that is not to a private copy goes through a fault, which is
@@ -301,6 +302,27 @@ int fc_vma_msync(struct fc_vma *vma, const struct fc_caller *who,
 	return send_fsync(vma->cl, who, vma->of);
 }
 
+void fc_vma_close(struct fc_vma *vma, const struct fc_caller *who)
+{
+	struct fc_cnode *cn;
+	int err;
+
+	if (!vma)
+		return;
+	cn = vma->cn;
+	/*
+	 * fuse_vma_close (the close of fuse_file_vm_ops, which fuse_file_mmap
+	 * installs on every mapping): write_inode_now(inode, 1), then
+	 * mapping_set_error() with what it returned.  The WRITEs are the
+	 * writeback WRITEs msync's sends; no FSYNC follows.
+	 */
+	err = fc_cc_write_inode_now(cn, who ? who : &vma->who);
+	if (err) {
+		cn->cc->ops->set_error(cn->m, err);
+		fc_cc_mirror_err(cn);
+	}
+}
+
 void fc_vma_unmap(struct fc_vma *vma)
 {
 	const struct fc_platform *p;
@@ -309,7 +331,10 @@ void fc_vma_unmap(struct fc_vma *vma)
 	if (!vma)
 		return;
 	p = vma->cl->plat;
-	/* munmap sends nothing: dirty shared pages stay dirty in the cache. */
+	/*
+	 * Only the teardown: the writeback munmap(2) does first is
+	 * fc_vma_close()'s.
+	 */
 	if (vma->cow) {
 		for (i = 0; i < vma->npages; i++)
 			p->free(p->ctx, vma->cow[i]);

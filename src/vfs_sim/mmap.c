@@ -4,7 +4,8 @@
  * part is Linux's mm/mmap.c and mm/msync.c around fuse_file_mmap: the
  * descriptor checks of do_mmap, the file reference a mapping holds
  * (vma->vm_file, so RELEASE follows munmap), and the per-syscall context.
- * Faults, page_mkwrite, copy on write and writeback are the page cache's.
+ * Faults, page_mkwrite, copy on write and writeback (also the one at
+ * munmap, fuse_vma_close) are the page cache's.
  */
 #include "fusecore/pagecache.h"
 #include "vfs_i.h"
@@ -77,7 +78,13 @@ int fc_sys_munmap(struct fc_proc *p, struct fc_vfs_map *map)
 		return err;
 	if (!map)
 		return (int)vctx_end(&c, -EINVAL);
-	/* Nothing is written back: dirty pages stay dirty in the cache. */
+	/*
+	 * remove_vma -> fuse_vma_close: the node's dirty pages are written
+	 * back and waited for (a failure is left on the mapping for fsync
+	 * and close to report; munmap itself succeeds), then the mapping
+	 * goes and with it its file reference.
+	 */
+	fc_vma_close(map->vma, &c.who);
 	fc_vma_unmap(map->vma);
 	fput(&c, map->f);
 	vfs_free(c.vfs, map);
