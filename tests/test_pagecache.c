@@ -215,6 +215,46 @@ START_TEST(write_through_splits_at_pages_without_big_writes)
 }
 END_TEST
 
+/*
+ * fuse_fill_write_pages (Linux 6.18, scenario read_write_fields): a page
+ * written in part that is not up to date ends the WRITE.  pwrite of 100
+ * bytes at 4000 to an uncached file: WRITE 4000+96, WRITE 4096+4.  Once
+ * page 0 is cached and up to date, the same pwrite is one WRITE.
+ */
+START_TEST(write_through_stops_after_partial_page_not_uptodate)
+{
+	static char buf[8192];
+	struct pc_opts o = { .flags = FC_BIG_WRITES };
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	uint64_t pos = 4000;
+
+	memset(buf, 'q', sizeof(buf));
+	pc_up(&e, &o, buf, 8192);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	memset(buf, 'w', 100);
+	ck_assert_int_eq(fc_cache_write(e.cl, &e.who, of, buf, 100, &pos), 100);
+	ck_assert_uint_eq(pos, 4100);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 2);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 0))->offset, 4000);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 0))->size, 96);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 1))->offset, 4096);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 1))->size, 4);
+	/* Page 0 read, so up to date: the same pwrite is one WRITE. */
+	ck_assert_int_eq(fc_cache_read(e.cl, &e.who, of, buf, 10, 0), 10);
+	ck_assert_uint_eq(pc_count(&e, FC_READ), 1);
+	pos = 4000;
+	ck_assert_int_eq(fc_cache_write(e.cl, &e.who, of, buf, 100, &pos), 100);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 3);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 2))->offset, 4000);
+	ck_assert_uint_eq(write_in(pc_nth(&e, FC_WRITE, 2))->size, 100);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* ---- shared mappings ---------------------------------------------------------------- */
 
 /*
@@ -1374,6 +1414,7 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, short_read_shrinks_cached_size);
 	tcase_add_test(tc, write_through_updates_cached_page);
 	tcase_add_test(tc, write_through_splits_at_pages_without_big_writes);
+	tcase_add_test(tc, write_through_stops_after_partial_page_not_uptodate);
 	tcase_add_test(tc, SharedMmapDirtyThenPwriteKeepsLatestData);
 	tcase_add_test(tc, msync_writeback_zero_creds_linux_policy);
 	tcase_add_test(tc, msync_writeback_opener_creds_policy);

@@ -591,7 +591,10 @@ long fc_cache_read(struct fc_client *cl, const struct fc_caller *who,
  *    WRITE of the exact bytes is in flight; the bytes are merged into the
  *    pages that are up to date (and whole pages become up to date), so an
  *    overlapping shared mapping sees them at once.  WRITEs are split at
- *    max_write and max_pages (one page without FUSE_BIG_WRITES).
+ *    max_write and max_pages (one page without FUSE_BIG_WRITES), and
+ *    after a page written in part that is not up to date (or not cached)
+ *    (fuse_fill_write_pages): pwrite of 100 bytes at 4000 to an uncached
+ *    file is WRITE 4000+96, then WRITE 4096+4.
  *  - Writeback-cache mode (generic_perform_write): the bytes only dirty
  *    pages; a partly written page that is not up to date is read first
  *    (READ on this file).  The kernel side owns the size and the times.

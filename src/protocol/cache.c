@@ -1291,7 +1291,9 @@ static long direct_write(struct fc_cnode *cn, const struct fc_caller *who,
 
 /*
  * fuse_perform_write: write-through.  The pages of each WRITE stay locked
- * while it is in flight, after any older writeback of them ended; the
+ * while it is in flight, after any older writeback of them ended; a WRITE
+ * ends after a page it covers in part that is not up to date
+ * (fuse_fill_write_pages); the
  * bytes go into the pages that are up to date (whole pages become up to
  * date), so a shared mapping sees the newest data at once and a later
  * writeback of a dirty page carries them too.
@@ -1346,15 +1348,26 @@ static long through_write(struct fc_cnode *cn, const struct fc_caller *who,
 			pg = ops->page_get(cn->m, idx,
 					   FC_PGET_LOCK | (full ? FC_PGET_CREATE : 0),
 					   NULL);
-			if (!pg)
-				continue; /* not cached: nothing to keep coherent */
-			/* An older WRITE of this page lands before ours goes out. */
-			ops->page_wait_writeback(pg);
-			if (!full && !(ops->page_flags(pg) & FC_PG_UPTODATE)) {
-				ops->page_unlock(pg);
-				ops->page_put(pg);
-				continue;
+			if (pg)
+				/* An older WRITE of this page lands before ours goes out. */
+				ops->page_wait_writeback(pg);
+			if (!full && (!pg || !(ops->page_flags(pg) & FC_PG_UPTODATE))) {
+				/*
+				 * fuse_fill_write_pages: a page written in part
+				 * that is not up to date (Linux creates it, so an
+				 * uncached one too) ends the WRITE: pwrite of 100
+				 * bytes at 4000 is WRITE 4000+96, WRITE 4096+4.
+				 * Nothing to keep coherent in it.
+				 */
+				if (pg) {
+					ops->page_unlock(pg);
+					ops->page_put(pg);
+				}
+				chunk = (size_t)(ce - cpos);
+				break;
 			}
+			if (!pg)
+				continue; /* could not be cached: nothing to keep coherent */
 			memcpy((char *)ops->page_data(pg) + (cs - ps),
 			       (const char *)buf + done + (cs - cpos),
 			       (size_t)(ce - cs));
