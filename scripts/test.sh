@@ -34,7 +34,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 fuzz_seconds=${FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" -gt 0 ]; then
 	dir=build-fuzz
-	harnesses=(fuzz_reply fuzz_init fuzz_stack)
+	harnesses=(fuzz_reply fuzz_init fuzz_stack fuzz_virtqueue)
 	echo "=== build $dir (clang, libFuzzer, ASan+UBSan)"
 	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
 		-DFUSECORE_FUZZ=ON >/dev/null

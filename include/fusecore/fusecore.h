@@ -28,5 +28,6 @@
 #include "fusecore/mock.h"
 #include "fusecore/decode.h"
 #include "fusecore/launch.h"
+#include "fusecore/virtiofs.h"
 
 #endif /* FUSECORE_FUSECORE_H */

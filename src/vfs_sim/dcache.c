@@ -249,9 +249,14 @@ static int fuse_automount_flag(struct vfs_sb *sb, struct fc_node *node)
 {
 	const struct fc_attr *a = fc_node_attr(node);
 
-	/* fuse_iget: only with auto_submounts (FUSE_SUBMOUNTS negotiated). */
+	/*
+	 * fuse_iget: only with fc->auto_submounts, a property of the mount
+	 * (virtio-fs), which is why FUSE_SUBMOUNTS is requested; Linux never
+	 * looks at the reply bit, and virtiofsd 7.2 announces submounts
+	 * without granting it.
+	 */
 	return (a->flags & FC_ATTR_SUBMOUNT) && VFS_S_ISDIR(a->mode) &&
-	       (fc_conn_info(sb->fuse->conn)->flags & FC_SUBMOUNTS);
+	       (fc_conn_info(sb->fuse->conn)->requested & FC_SUBMOUNTS);
 }
 
 int d_link_entry(struct vfs_dentry *dir, const char *name, size_t len,
