@@ -145,6 +145,49 @@ START_TEST(test_flush_error_returned)
 }
 END_TEST
 
+/*
+ * Linux 6.18 (scenario exit_closes): exit_files -> close_files FLUSHes
+ * every open descriptor in order (filp_close); the final fputs run
+ * afterwards as task work, last queued first.  A file open on two
+ * descriptors is FLUSHed twice and RELEASEd where its last fput queued.
+ */
+START_TEST(test_exit_flushes_all_then_releases_in_reverse)
+{
+	struct venv e;
+	struct fc_proc *child;
+	uint64_t fh[3];
+	unsigned m, i;
+	int fd[3];
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	vt_mkfile(&e, 1, "f", 0644, "0123456789");
+	e.tagging = 1;
+	ck_assert_int_eq(fc_proc_fork(e.p, 101, 0, &child), 0);
+	e.tagging = 0;
+	for (i = 0; i < 3; i++) {
+		m = vt_mark(&e);
+		fd[i] = fc_sys_open(child, "/mnt/f", FC_O_RDONLY, 0);
+		ck_assert_int_eq(fd[i], (int)i);
+	}
+	/* fd 3 is a second descriptor of the first file. */
+	ck_assert_int_eq(fc_sys_dup(child, fd[0]), 3);
+	m = vt_mark(&e);
+	fc_proc_exit(child);
+	ck_assert_str_eq(vt_ops(&e, m),
+			 "FLUSH FLUSH FLUSH FLUSH RELEASE RELEASE RELEASE");
+	for (i = 0; i < 3; i++)
+		fh[i] = BODY(&e, m + i, struct fc_flush_in)->fh;
+	ck_assert_uint_ne(fh[0], fh[1]);
+	ck_assert_uint_ne(fh[1], fh[2]);
+	ck_assert_uint_eq(BODY(&e, m + 3, struct fc_flush_in)->fh, fh[0]);
+	/* Queued: f2 (fd 1), f3 (fd 2), f1 (fd 3); run last first. */
+	ck_assert_uint_eq(BODY(&e, m + 4, struct fc_release_in)->fh, fh[0]);
+	ck_assert_uint_eq(BODY(&e, m + 5, struct fc_release_in)->fh, fh[2]);
+	ck_assert_uint_eq(BODY(&e, m + 6, struct fc_release_in)->fh, fh[1]);
+	venv_down(&e);
+}
+END_TEST
+
 START_TEST(test_fork_and_exec)
 {
 	struct venv e;
@@ -832,6 +875,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, test_close_flushes_outside_locks);
 	tcase_add_test(tc, test_dup_flush_each_release_last);
+	tcase_add_test(tc, test_exit_flushes_all_then_releases_in_reverse);
 	tcase_add_test(tc, test_flush_error_returned);
 	tcase_add_test(tc, test_fork_and_exec);
 	tcase_add_test(tc, test_local_posix_locks);

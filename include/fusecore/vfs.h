@@ -283,7 +283,10 @@ int fc_proc_fork(struct fc_proc *parent, uint32_t pid, unsigned flags,
 int fc_proc_exec(struct fc_proc *p);
 
 /**
- * exit(): close every descriptor (as close()), drop the cwd, free @p.
+ * exit(): close_files() -- every descriptor is flushed in order (FLUSH),
+ * then the files whose last reference went are released, last first
+ * (the deferred fputs of exit_task_work: RELEASE in reverse order) --
+ * drop the cwd, free @p.
  * NULL is accepted.
  */
 void fc_proc_exit(struct fc_proc *p);

@@ -76,6 +76,21 @@ void fput(struct vctx *c, struct vfs_file *f)
 		file_release(c, f);
 }
 
+int fput_deferred(struct vfs_file *f)
+{
+	int last;
+
+	vfs_lock(f->vfs);
+	last = --f->refs == 0;
+	vfs_unlock(f->vfs);
+	return last;
+}
+
+void fput_final(struct vctx *c, struct vfs_file *f)
+{
+	file_release(c, f);
+}
+
 int filp_flush(struct vctx *c, struct vfs_file *f)
 {
 	int err = 0;

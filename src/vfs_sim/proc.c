@@ -497,16 +497,40 @@ void fc_proc_exit(struct fc_proc *p)
 	last = --t->users == 0;
 	vfs_unlock(vfs);
 	if (last) {
-		/* close_files(): every descriptor, as close() would. */
+		struct vfs_file **work;
+		unsigned nwork = 0;
+
+		/*
+		 * close_files(): filp_close() of every descriptor in order
+		 * (FLUSH for each); the final fput()s are task work, run at
+		 * exit_task_work() after all of them, last queued first
+		 * (RELEASE in reverse order): FLUSH h1, FLUSH h2, RELEASE h2,
+		 * RELEASE h1.  Without memory for the list, each file is
+		 * released at once.
+		 */
+		work = t->cap ? vfs_zalloc(vfs, t->cap * sizeof(*work)) : NULL;
 		for (i = 0; i < t->cap; i++) {
-			int open;
+			struct vfs_file *f;
 
 			files_lock(vfs, t);
-			open = t->fd[i].f != NULL;
+			f = t->fd[i].reserved ? NULL : t->fd[i].f;
+			if (f) {
+				t->fd[i].f = NULL;
+				t->fd[i].cloexec = 0;
+			}
 			files_unlock(vfs, t);
-			if (open)
-				vfs_close_fd(&c, (int)i);
+			if (!f)
+				continue;
+			filp_flush(&c, f);
+			if (!work)
+				fput(&c, f);
+			else if (fput_deferred(f))
+				work[nwork++] = f;
 		}
+		while (nwork)
+			fput_final(&c, work[--nwork]);
+		if (work)
+			vfs_free(vfs, work);
 		files_free(vfs, t);
 	}
 	vfs_lock(vfs);

@@ -411,6 +411,13 @@ int vfs_close_fd(struct vctx *c, int fd);
 
 struct vfs_file *file_alloc(struct fc_vfs *vfs);
 void fput(struct vctx *c, struct vfs_file *f);
+/*
+ * fput() whose __fput is deferred (task work, as at process exit): drops a
+ * reference and returns 1 if it was the last; the caller then calls
+ * fput_final() (RELEASE) when the task work runs.
+ */
+int fput_deferred(struct vfs_file *f);
+void fput_final(struct vctx *c, struct vfs_file *f);
 void file_get(struct vfs_file *f);
 /* Linux's filp_flush(): FLUSH and the release of the caller's POSIX locks. */
 int filp_flush(struct vctx *c, struct vfs_file *f);
