@@ -537,6 +537,7 @@ END_TEST
 START_TEST(test_lseek)
 {
 	struct venv e;
+	uint64_t gfh;
 	unsigned m;
 	int fd;
 
@@ -549,6 +550,11 @@ START_TEST(test_lseek)
 	vt_advance(&e, 2 * VT_SEC);
 	ck_assert_int_eq(fc_sys_lseek(e.p, fd, 0, FC_SEEK_END), 10);
 	ck_assert_str_eq(vt_ops(&e, m), "GETATTR");
+	/* fuse_update_attributes(inode, file): FUSE_GETATTR_FH and the fh. */
+	gfh = ((const struct fc_getattr_in *)vt_last(&e, m, FC_GETATTR)->body)->fh;
+	ck_assert_uint_eq(((const struct fc_getattr_in *)
+			   vt_last(&e, m, FC_GETATTR)->body)->getattr_flags,
+			  FC_GETATTR_FH);
 	/* SEEK_DATA: LSEEK first; ENOSYS is remembered, the size decides. */
 	m = vt_mark(&e);
 	ck_assert_int_eq(fc_sys_lseek(e.p, fd, 3, FC_SEEK_DATA), 3);
@@ -557,7 +563,9 @@ START_TEST(test_lseek)
 	ck_assert_str_eq(vt_ops(&e, m), "LSEEK");
 	ck_assert_int_eq(fc_sys_lseek(e.p, fd, -1, FC_SEEK_SET), -EINVAL);
 	ck_assert_int_eq(fc_sys_lseek(e.p, fd, 0, 7), -EINVAL);
+	m = vt_mark(&e);
 	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	ck_assert_uint_eq(BODY(&e, m, struct fc_flush_in)->fh, gfh);
 	/* FOPEN_NONSEEKABLE: lseek and pread are ESPIPE. */
 	e.fs.fopen_flags = FC_FOPEN_NONSEEKABLE;
 	fd = fc_sys_open(e.p, "/mnt/f", FC_O_RDONLY, 0);

@@ -290,8 +290,17 @@ long fc_sys_writev(struct fc_proc *p, int fd, const struct fc_vfs_iovec *iov,
 static int64_t file_size(struct vctx *c, struct vfs_file *f, int *err)
 {
 	struct fc_vfs_stat st;
+	struct fc_attr a;
 
-	/* fuse_update_attributes(STATX_SIZE): GETATTR once expired. */
+	/*
+	 * fuse_update_attributes(inode, file, STATX_SIZE): GETATTR once
+	 * expired; fuse_do_getattr adds FUSE_GETATTR_FH and the fh for a
+	 * regular file opened by the caller.
+	 */
+	if (f->of && !f->is_dir && f->node && VFS_S_ISREG(d_mode(f->path.d))) {
+		*err = fc_getattr(f->fuse->cl, &c->who, f->node, f->of, 0, &a);
+		return *err ? 0 : (int64_t)a.size;
+	}
 	*err = vfs_getattr(c, f->path.d, f->path.mnt, 0, &st);
 	return st.size;
 }
