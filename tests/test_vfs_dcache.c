@@ -93,6 +93,42 @@ START_TEST(test_entry_cache_and_revalidation)
 }
 END_TEST
 
+/*
+ * Linux 6.18 (scenario chmod_access): fuse_setattr invalidates the entry
+ * of a directory whose mode changed, so the next walk through it LOOKUPs
+ * it again; a file's chmod leaves its entry alone.
+ */
+START_TEST(test_chmod_dir_invalidates_entry)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t d;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	e.fs.entry_valid = 100;
+	e.fs.attr_valid = 100;
+	d = vt_mkdir(&e, 1, "d", 0755);
+	vt_mkfile(&e, d, "f", 0644, "abc");
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/f", &st), 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_chmod(e.p, "/mnt/d/f", 0600), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "SETATTR");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_chmod(e.p, "/mnt/d", 0700), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "SETATTR");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	ck_assert_str_eq(vt_name(vt_req(&e, m), 0), "d");
+	/* Revalidated: cached again. */
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d/f", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	venv_down(&e);
+}
+END_TEST
+
 START_TEST(test_revalidation_new_nodeid)
 {
 	struct venv e;
@@ -452,6 +488,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("dcache");
 
 	tcase_add_test(tc, test_entry_cache_and_revalidation);
+	tcase_add_test(tc, test_chmod_dir_invalidates_entry);
 	tcase_add_test(tc, test_revalidation_new_nodeid);
 	tcase_add_test(tc, test_attr_timeout);
 	tcase_add_test(tc, test_negative_entry);

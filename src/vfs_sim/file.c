@@ -268,7 +268,20 @@ int vfs_setattr(struct vctx *c, const struct vfs_path *p, struct vfs_file *f,
 	}
 	if (!in->valid)
 		return 0;
-	return fc_setattr(cl, &c->who, d->node, f ? f->of : NULL, in, NULL);
+	err = fc_setattr(cl, &c->who, d->node, f ? f->of : NULL, in, NULL);
+	if (!err && (in->valid & FC_FATTR_MODE) && VFS_S_ISDIR(d_mode(d)) &&
+	    d->parent) {
+		/*
+		 * fuse_setattr: "Directory mode changed, may need to
+		 * revalidate access" -> fuse_invalidate_entry_cache(): the
+		 * entry expires, the next walk through it LOOKUPs it again.
+		 * (A mount's root has no parent and is never looked up.)
+		 */
+		vfs_lock(c->vfs);
+		d->entry_deadline = 0;
+		vfs_unlock(c->vfs);
+	}
+	return err;
 }
 
 int vfs_remove_privs(struct vctx *c, struct vfs_dentry *d, struct vfs_file *f,
