@@ -188,6 +188,38 @@ START_TEST(test_exit_flushes_all_then_releases_in_reverse)
 }
 END_TEST
 
+/*
+ * Linux 6.18 (scenario fallocate_fd): fuse_file_fallocate calls
+ * file_modified() for every mode, so fallocate(FALLOC_FL_KEEP_SIZE)
+ * probes security.capability too (ENODATA is asked again each time;
+ * ENOSYS would be remembered).
+ */
+START_TEST(test_fallocate_keep_size_probes_privs)
+{
+	struct venv e;
+	unsigned m;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	vt_mkfile(&e, 1, "f", 0644, "0123456789");
+	e.fs.err[FC_GETXATTR] = -ENODATA;
+	e.fs.err[FC_FALLOCATE] = -EIO;
+	fd = fc_sys_open(e.p, "/mnt/f", FC_O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_fallocate(e.p, fd, FC_FALLOC_FL_KEEP_SIZE, 0, 4096),
+			 -EIO);
+	ck_assert_str_eq(vt_ops(&e, m), "GETXATTR FALLOCATE");
+	ck_assert_str_eq(vt_name(vt_req(&e, m), sizeof(struct fc_getxattr_in)),
+			 "security.capability");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_fallocate(e.p, fd, 0, 0, 4096), -EIO);
+	ck_assert_str_eq(vt_ops(&e, m), "GETXATTR FALLOCATE");
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	venv_down(&e);
+}
+END_TEST
+
 START_TEST(test_fork_and_exec)
 {
 	struct venv e;
@@ -884,6 +916,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_close_flushes_outside_locks);
 	tcase_add_test(tc, test_dup_flush_each_release_last);
 	tcase_add_test(tc, test_exit_flushes_all_then_releases_in_reverse);
+	tcase_add_test(tc, test_fallocate_keep_size_probes_privs);
 	tcase_add_test(tc, test_flush_error_returned);
 	tcase_add_test(tc, test_fork_and_exec);
 	tcase_add_test(tc, test_local_posix_locks);

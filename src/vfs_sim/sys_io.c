@@ -608,13 +608,15 @@ int fc_sys_fallocate(struct fc_proc *p, int fd, int mode, int64_t off,
 	} else if (off > INT64_MAX - len) {
 		err = -EFBIG;
 	} else {
-		if (!(mode & FC_FALLOC_FL_KEEP_SIZE)) {
-			int kill = vfs_need_remove_privs(&c, f->path.d, 0);
+		/*
+		 * Linux 6.18 fuse_file_fallocate: file_modified(file) for
+		 * every mode, KEEP_SIZE too (file_remove_privs: the
+		 * security.capability probe until the daemon answers ENOSYS).
+		 */
+		int kill = vfs_need_remove_privs(&c, f->path.d, 0);
 
-			if (kill > 0)
-				err = vfs_remove_privs(&c, f->path.d, f,
-						       (unsigned)kill);
-		}
+		if (kill > 0)
+			err = vfs_remove_privs(&c, f->path.d, f, (unsigned)kill);
 		if (!err)
 			err = fc_fallocate(f->fuse->cl, &c.who, f->of,
 					   (uint32_t)mode, (uint64_t)off,
