@@ -220,6 +220,39 @@ START_TEST(test_fallocate_keep_size_probes_privs)
 }
 END_TEST
 
+/*
+ * Linux 6.18 (scenarios open_flags_*): with ATOMIC_O_TRUNC, open(O_TRUNC)
+ * of an existing file sends OPEN (carrying O_TRUNC), then handle_truncate
+ * -> do_truncate probes security.capability (GETXATTR, ENODATA: asked
+ * again next time).
+ */
+START_TEST(test_open_trunc_probes_privs_after_open)
+{
+	struct venv e;
+	unsigned m;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FC_ATOMIC_O_TRUNC, 0);
+	vt_mkfile(&e, 1, "f", 0644, "0123456789");
+	e.fs.err[FC_GETXATTR] = -ENODATA;
+	m = vt_mark(&e);
+	fd = fc_sys_open(e.p, "/mnt/f", FC_O_WRONLY | FC_O_TRUNC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP OPEN GETXATTR");
+	ck_assert_str_eq(vt_name(vt_last(&e, m, FC_GETXATTR),
+				 sizeof(struct fc_getxattr_in)),
+			 "security.capability");
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	/* Without O_TRUNC: no probe. */
+	m = vt_mark(&e);
+	fd = fc_sys_open(e.p, "/mnt/f", FC_O_WRONLY, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(strstr(vt_ops(&e, m), "GETXATTR") == NULL);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	venv_down(&e);
+}
+END_TEST
+
 START_TEST(test_fork_and_exec)
 {
 	struct venv e;
@@ -917,6 +950,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_dup_flush_each_release_last);
 	tcase_add_test(tc, test_exit_flushes_all_then_releases_in_reverse);
 	tcase_add_test(tc, test_fallocate_keep_size_probes_privs);
+	tcase_add_test(tc, test_open_trunc_probes_privs_after_open);
 	tcase_add_test(tc, test_flush_error_returned);
 	tcase_add_test(tc, test_fork_and_exec);
 	tcase_add_test(tc, test_local_posix_locks);

@@ -130,9 +130,22 @@ static int open_existing(struct vctx *c, struct walk *w, int flags,
 		return -ENOMEM;
 	}
 	/*
-	 * O_TRUNC: fc_open() did handle_truncate's part (OPEN carried it with
-	 * ATOMIC_O_TRUNC, else SETATTR size 0 followed).
+	 * O_TRUNC: fc_open() did handle_truncate's truncation (OPEN carried it
+	 * with ATOMIC_O_TRUNC, else SETATTR size 0 followed).  With
+	 * ATOMIC_O_TRUNC, handle_truncate -> do_truncate still asks
+	 * dentry_needs_remove_privs after the OPEN: the security.capability
+	 * probe (GETXATTR until ENOSYS), and the removal if it is there.
 	 */
+	if (of && (flags & FC_O_TRUNC) && VFS_S_ISREG(d_mode(d)) &&
+	    (fc_conn_info(d->sb->fuse->conn)->flags & FC_ATOMIC_O_TRUNC)) {
+		int kill;
+
+		vfs_unlock(c->vfs);
+		kill = vfs_need_remove_privs(c, d, 0);
+		if (kill > 0)
+			vfs_remove_privs(c, d, f, (unsigned)kill);
+		vfs_lock(c->vfs);
+	}
 	*out = f;
 	return 0;
 }
