@@ -57,6 +57,29 @@ static void on_fault(int sig)
 	_exit(99);
 }
 
+/*
+ * A store that faults part-way (SIGBUS past the page of EOF) leaves what
+ * memcpy had stored before the fault, and glibc's memcpy does not store in
+ * address order (its first vector is stored last): which bytes land is the
+ * C library's choice, not the kernel's.  Storing page by page makes it the
+ * kernel's: every page before the faulting one is stored whole, nothing of
+ * the faulting page (a copy within one page faults on its first store), as
+ * fc_vfs_map_store() does.  The mapping starts on a page boundary.
+ */
+static void store_by_page(unsigned char *m, size_t off, const unsigned char *src, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		size_t pos = off + done, k = 4096 - (pos & 4095);
+
+		if (k > n - done)
+			k = n - done;
+		memcpy(m + pos, src + done, k);
+		done += k;
+	}
+}
+
 static int64_t err(void)
 {
 	return -(int64_t)errno;
@@ -394,7 +417,7 @@ void ora_exec_linux(const char *mnt, const struct ora_op *ops, unsigned nops,
 				ret = -EFAULT;
 			} else {
 				if (op->kind == ORA_MSTORE)
-					memcpy(m + op->off, ws->wbuf, n);
+					store_by_page(m, (size_t)op->off, ws->wbuf, n);
 				else
 					memcpy(ws->rbuf, m + op->off, n);
 				ret = (int64_t)n;
