@@ -263,6 +263,66 @@ START_TEST(vfs_munmap_writes_dirty_pages_back)
 }
 END_TEST
 
+
+/*
+ * A store through a mapping past EOF, in the page that holds EOF, lands in
+ * the page (loads see it) but is not written: the WRITE is cropped to
+ * i_size (fuse_send_writepage) and, since fuse writes back through iomap,
+ * the page's tail past i_size is zeroed on writeback
+ * (iomap_writeback_handle_eof), so loads after msync read zeros (Linux 6.18,
+ * fc-fsx -m seed 30062).  A store running on into a page wholly past EOF
+ * stores the pages before it and faults there (SIGBUS), nothing sent.
+ */
+START_TEST(vfs_mmap_store_past_eof_zeroed_at_writeback)
+{
+	struct fc_vfs_map *map;
+	struct fc_pagecache *pc;
+	const struct fc_mock_req *r;
+	struct venv e;
+	unsigned mark;
+	char buf[8], big[800], zero[8];
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
+	pc = attach(&e);
+	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
+	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fc_sys_ftruncate(e.p, fd, 6), 0);
+	ck_assert_int_eq(fc_sys_mmap(e.p, fd, 0, 8192,
+				     FC_PROT_READ | FC_PROT_WRITE, FC_MAP_SHARED,
+				     &map), 0);
+	memset(big, 'x', sizeof(big));
+	memset(zero, 0, sizeof(zero));
+	/* 3400..4199: page 0 is stored, page 1 (past EOF) faults. */
+	mark = vt_mark(&e);
+	ck_assert_int_eq(fc_vfs_map_store(e.p, map, 3400, big, sizeof(big)), 696);
+	ck_assert_str_eq(vt_ops(&e, mark), "READ");
+	ck_assert_int_eq(fc_vfs_map_load(e.p, map, 4000, buf, 8), 8);
+	ck_assert(memcmp(buf, "xxxxxxxx", 8) == 0);
+	ck_assert_int_eq(fc_vfs_map_load(e.p, map, 4096, buf, 8), -EFAULT);
+
+	mark = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_msync(e.p, map, 0, 8192, FC_MS_SYNC), 0);
+	ck_assert_str_eq(vt_ops(&e, mark), "WRITE FSYNC");
+	r = vt_last(&e, mark, FC_WRITE);
+	ck_assert_uint_eq(win(r)->offset, 0);
+	ck_assert_uint_eq(win(r)->size, 6);
+	ck_assert_int_eq(fc_vfs_map_load(e.p, map, 4000, buf, 8), 8);
+	ck_assert(memcmp(buf, zero, 8) == 0);
+	ck_assert_int_eq(fc_vfs_map_load(e.p, map, 0, buf, 6), 6);
+	ck_assert(memcmp(buf, "hello ", 6) == 0);
+
+	/* Extending exposes the zeros, not the stores made past EOF. */
+	ck_assert_int_eq(fc_sys_ftruncate(e.p, fd, 4096), 0);
+	ck_assert_int_eq(fc_sys_pread(e.p, fd, buf, 8, 3400), 8);
+	ck_assert(memcmp(buf, zero, 8) == 0);
+	ck_assert_int_eq(fc_sys_munmap(e.p, map), 0);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	down(&e, pc);
+}
+END_TEST
+
 /* INVAL_INODE reaches the page cache through the VFS's notification handler. */
 START_TEST(vfs_notify_inval_inode_drops_pages)
 {
@@ -364,6 +424,7 @@ static Suite *vfs_pagecache_suite(void)
 	tcase_add_test(tc, vfs_write_then_pread_through_cache);
 	tcase_add_test(tc, vfs_mapping_and_read_are_coherent);
 	tcase_add_test(tc, vfs_munmap_writes_dirty_pages_back);
+	tcase_add_test(tc, vfs_mmap_store_past_eof_zeroed_at_writeback);
 	tcase_add_test(tc, vfs_notify_inval_inode_drops_pages);
 	tcase_add_test(tc, vfs_without_page_cache_unchanged);
 	tcase_add_test(tc, vfs_mmap_descriptor_checks);

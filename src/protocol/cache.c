@@ -684,6 +684,25 @@ static void end_pages(const struct fc_pc_ops *ops, struct fc_page **pages,
 }
 
 /*
+ * iomap_writeback_handle_eof (fuse writes back through iomap since 6.17):
+ * the page that straddles i_size has its tail past i_size zeroed in the
+ * page itself on every writeback, "because it may be mmapped": a store
+ * through a mapping past EOF is not written, and once written back it is
+ * not seen by later loads either.  The WRITE is cropped to i_size later,
+ * when it is sent (wb_send).
+ */
+static void zero_past_eof(struct fc_cnode *cn, const struct fc_pc_ops *ops,
+			  struct fc_page *pg)
+{
+	uint64_t size = fc_cc_isize(cn->cc->cl, cn->node);
+	uint64_t index = ops->page_index(pg);
+
+	if (index == size >> FC_PC_PAGE_SHIFT && (size & (FC_PC_PAGE_SIZE - 1)))
+		memset((char *)ops->page_data(pg) + (size & (FC_PC_PAGE_SIZE - 1)), 0,
+		       FC_PC_PAGE_SIZE - (size & (FC_PC_PAGE_SIZE - 1)));
+}
+
+/*
  * ->writepages (fuse_writepages, fuse_writepages_fill): the pages go out
  * in WRITEs of at most max_write bytes and max_pages pages, with the fh
  * of the newest writable file, FUSE_WRITE_CACHE, lock owner 0 and flags
@@ -756,6 +775,7 @@ static int aop_writepages(void *ctx, struct fc_mapping *m,
 		r->npages = k;
 		for (i = 0; i < k; i++) {
 			r->pages[i] = pages[done + i];
+			zero_past_eof(cn, ops, pages[done + i]);
 			memcpy(r->data + (size_t)i * FC_PC_PAGE_SIZE,
 			       ops->page_data(pages[done + i]), FC_PC_PAGE_SIZE);
 		}
