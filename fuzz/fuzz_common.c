@@ -48,16 +48,69 @@ size_t fz_take(struct fz_in *in, void *dst, size_t len)
 static char fz_dummy;
 static uint64_t fz_clock;
 
+/*
+ * With FUSECORE_FUZZ_TRACE set, every live allocation keeps its call
+ * stack, and a leak found at the end of an input prints them (glibc).
+ */
+#ifdef __GLIBC__
+#include <execinfo.h>
+#define FZ_TRACK 4096
+static void *track_p[FZ_TRACK];
+static void *track_bt[FZ_TRACK][10];
+static int track_n[FZ_TRACK];
+#endif
+
 static void *fz_alloc(void *ctx, size_t n)
 {
+	void *p = malloc(n ? n : 1);
+
 	(void)ctx;
-	return malloc(n ? n : 1);
+#ifdef __GLIBC__
+	if (p && fz_tracing()) {
+		int i;
+
+		for (i = 0; i < FZ_TRACK; i++) {
+			if (!track_p[i]) {
+				track_p[i] = p;
+				track_n[i] = backtrace(track_bt[i], 10);
+				break;
+			}
+		}
+	}
+#endif
+	return p;
 }
 
 static void fz_free(void *ctx, void *p)
 {
 	(void)ctx;
+#ifdef __GLIBC__
+	if (p && fz_tracing()) {
+		int i;
+
+		for (i = 0; i < FZ_TRACK; i++) {
+			if (track_p[i] == p) {
+				track_p[i] = NULL;
+				break;
+			}
+		}
+	}
+#endif
 	free(p);
+}
+
+static void fz_print_live(void)
+{
+#ifdef __GLIBC__
+	int i;
+
+	for (i = 0; i < FZ_TRACK; i++) {
+		if (track_p[i]) {
+			fprintf(stderr, "fuzz: allocated and never freed:\n");
+			backtrace_symbols_fd(track_bt[i], track_n[i], 2);
+		}
+	}
+#endif
 }
 
 static struct fc_mutex *fz_mutex_new(void *ctx)
@@ -148,7 +201,10 @@ void fz_end(struct fc_failing *f)
 	long live = fc_failing_live(f);
 
 	if (live != 0) {
-		fprintf(stderr, "fuzz: %ld allocations left live\n", live);
+		fprintf(stderr, "fuzz: %ld allocations left live%s\n", live,
+			fz_tracing() ? "" : " (FUSECORE_FUZZ_TRACE=1 shows where)");
+		if (fz_tracing())
+			fz_print_live();
 		fz_fail(__FILE__, __LINE__, "no allocation left live");
 	}
 	fc_failing_done(f);

@@ -139,6 +139,8 @@ struct harness {
 	uint64_t vmap_ino[NVMA];
 	int released;
 	int cwd_in_fuse, cwd_maybe_removed;
+	struct { uint64_t parent, nodeid; size_t len; unsigned char name[16]; } dirs[64];
+	unsigned ndirs;
 	unsigned char req[MAXBUF];
 	unsigned char reply[MAXBUF];
 	unsigned char buf[MAXBUF];     /* the caller's buffers */
@@ -581,6 +583,27 @@ static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 	at->mtimensec = v & 0x80 ? 0xffffffffu : 0;
 }
 
+/* One nodeid per (parent, directory name), fresh the first time. */
+static uint64_t stable_dir_nodeid(struct harness *hs, uint64_t parent,
+				  const unsigned char *name, size_t len)
+{
+	unsigned i;
+
+	if (len > sizeof(hs->dirs[0].name))
+		len = sizeof(hs->dirs[0].name);
+	for (i = 0; i < hs->ndirs; i++)
+		if (hs->dirs[i].parent == parent && hs->dirs[i].len == len &&
+		    !memcmp(hs->dirs[i].name, name, len))
+			return hs->dirs[i].nodeid;
+	if (hs->ndirs == sizeof(hs->dirs) / sizeof(hs->dirs[0]))
+		return hs->next_nodeid++;
+	hs->dirs[hs->ndirs].parent = parent;
+	hs->dirs[hs->ndirs].len = len;
+	memcpy(hs->dirs[hs->ndirs].name, name, len);
+	hs->dirs[hs->ndirs].nodeid = hs->next_nodeid++;
+	return hs->dirs[hs->ndirs++].nodeid;
+}
+
 static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 		      const unsigned char *body, size_t blen, struct fc_entry_out *eo)
 {
@@ -594,16 +617,33 @@ static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 	case 3: nodeid = FC_ROOT_ID; break;
 	default: nodeid = 2 + (v & 3); break;
 	}
+	/*
+	 * Known open (vfs-dead-dir-leak): a directory whose name comes back
+	 * as another nodeid (or as its own descendant) leaves dentries linked
+	 * under a stale one.  Unless strict, the VFS mode's daemon keeps one
+	 * fresh nodeid per directory name.
+	 */
+	if (hs->vfs && rq->opcode == FC_LOOKUP && blen && body[0] == 'd' &&
+	    FZ_KNOWN("vfs-dead-dir-leak", 1))
+		nodeid = stable_dir_nodeid(hs, rq->nodeid, body, blen);
 	hs->last_nodeid = nodeid;
 	memset(eo, 0, sizeof(*eo));
 	eo->nodeid = nodeid;
 	eo->generation = (v & 8) ? ans8(hs) : 0;
+
 	eo->entry_valid = (v & 0x80) ? 0 : 1;
 	eo->attr_valid = (v & 0x80) ? 0 : 1;
 	if ((hs->cache || hs->vfs) && nodeid > FC_ROOT_ID &&
 	    natural_type(hs, rq, body, blen) == FC_S_IFREG)
 		shadow_get(hs, nodeid, 1);
 	fill_attr(hs, &eo->attr, nodeid, natural_type(hs, rq, body, blen), v & 0x70);
+	if (hs->vfs && rq->opcode == FC_LOOKUP && blen && body[0] == 'd' &&
+	    FZ_KNOWN("vfs-dead-dir-leak", 1)) {
+		/* ...the same directory each time: generation 0, a directory. */
+		eo->generation = 0;
+		eo->attr.mode = FC_S_IFDIR | 0755;
+		eo->attr.size = 4096;
+	}
 	{
 		/* The same nodeid as another file: its data is another story. */
 		struct shadow *sh = shadow_get(hs, nodeid, 0);
@@ -982,6 +1022,15 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 
 		if (hs->gone)
 			return;
+		/*
+		 * Known open (vfs-dead-dir-leak): a directory's revalidating
+		 * LOOKUP that fails gives the directory a second dentry at the
+		 * next LOOKUP.  Unless strict, the VFS mode's daemon always
+		 * answers directory LOOKUPs plausibly.
+		 */
+		if (hs->vfs && rq->opcode == FC_LOOKUP && blen && body[0] == 'd' &&
+		    FZ_KNOWN("vfs-dead-dir-leak", 1))
+			d = 0;
 		switch (d & 7) {
 		case 0: case 1: case 2: case 3:
 			plausible(hs, rq, body, blen);
