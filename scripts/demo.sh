@@ -18,6 +18,6 @@ src=$(mktemp -d "${TMPDIR:-/tmp}/fusecore-demo.XXXXXX")
 trap 'rm -rf "$src"' EXIT
 echo "this file was here before the run" >"$src/README"
 mkdir "$src/subdir"
-echo "--- fusecore run -- passthrough_ll -f -o source=$src -o xattr"
-build/tools/fusecore run -- \
+echo "--- fusecore run --page-cache -- passthrough_ll -f -o source=$src -o xattr"
+build/tools/fusecore run --page-cache -- \
 	build/tests/libfuse3-examples/passthrough_ll -f -o source="$src" -o xattr

@@ -1055,6 +1055,67 @@ static int sc_truncate(struct sc *c)
 	return 0;
 }
 
+/*
+ * mmap: a shared writable mapping faults through the page cache, stores
+ * dirty it, msync(MS_SYNC) writes it back (WRITE with FUSE_WRITE_CACHE,
+ * then FSYNC), a second store is written back by munmap (fuse_vma_close),
+ * and the daemon's file then holds every byte.
+ */
+static int sc_mmap(struct sc *c)
+{
+	char path[PATHSZ];
+	struct fc_vfs_map *map = NULL;
+	uint64_t w0, f0;
+	size_t got, len = 3 * 4096 + 100;
+	long n;
+	int r, fd;
+
+	if (!c->t->pc)
+		return sc_skip(c, "no page cache under the client (run with --page-cache)");
+	P(c, path, "mapped");
+	pattern(c->big, len, 7);
+	STEP(put(c, path, c->big, len, 0));
+	w0 = wire(c, FC_WRITE);
+	f0 = wire(c, FC_FSYNC);
+	TRY(fd, fc_sys_open(c->p, path, FC_O_RDWR, 0), "open(%s, O_RDWR)", path);
+	r = fc_sys_mmap(c->p, fd, 0, len, FC_PROT_READ | FC_PROT_WRITE,
+			FC_MAP_SHARED, &map);
+	if (r) {
+		fc_sys_close(c->p, fd);
+		return sc_fail(c, "mmap(%s) = %s", path, cli_errname(r));
+	}
+	n = fc_vfs_map_load(c->p, map, 4096 + 10, c->big2, 100);
+	CHECK(n == 100 && !memcmp(c->big2, c->big + 4096 + 10, 100),
+	      "mapped load = %ld, data %s", n,
+	      n == 100 && !memcmp(c->big2, c->big + 4096 + 10, 100) ? "equal" : "differs");
+	memcpy(c->big + 5, "HELLO", 5);
+	n = fc_vfs_map_store(c->p, map, 5, "HELLO", 5);
+	CHECK(n == 5, "mapped store = %ld", n);
+	r = fc_sys_msync(c->p, map, 0, len, FC_MS_SYNC);
+	CHECK(r == 0, "msync(MS_SYNC) = %s", cli_errname(r));
+	CHECK(wire(c, FC_WRITE) > w0 && wire(c, FC_FSYNC) > f0,
+	      "msync sent %llu WRITE and %llu FSYNC requests",
+	      (unsigned long long)(wire(c, FC_WRITE) - w0),
+	      (unsigned long long)(wire(c, FC_FSYNC) - f0));
+	memcpy(c->big + 2 * 4096 + 1, "again", 5);
+	n = fc_vfs_map_store(c->p, map, 2 * 4096 + 1, "again", 5);
+	CHECK(n == 5, "second mapped store = %ld", n);
+	r = fc_sys_munmap(c->p, map);
+	CHECK(r == 0, "munmap = %s", cli_errname(r));
+	r = fc_sys_close(c->p, fd);
+	CHECK(r == 0, "close after munmap = %s", cli_errname(r));
+	/* Drop the cache so the check reads what the daemon holds. */
+	fc_vfs_drop_caches(c->t->vfs);
+	STEP(get(c, path, c->big2, MIB, &got, 65536));
+	CHECK(got == len && !memcmp(c->big2, c->big, len),
+	      "after munmap the file has %zu bytes, data %s", got,
+	      got == len && !memcmp(c->big2, c->big, len) ? "equal" : "differs");
+	sc_detail(c, "fault, store, msync, store, munmap: %llu WRITE, %llu FSYNC in all",
+		  (unsigned long long)(wire(c, FC_WRITE) - w0),
+		  (unsigned long long)(wire(c, FC_FSYNC) - f0));
+	return 0;
+}
+
 static int sc_setattr(struct sc *c)
 {
 	const struct fc_conn_info *ci = fc_conn_info(c->t->conn);
@@ -1695,6 +1756,7 @@ static const struct scenario scenarios[] = {
 	{ "symlink", "symlink and readlink", 1, sc_symlink },
 	{ "link", "hard links", 1, sc_link },
 	{ "truncate", "truncate and ftruncate", 1, sc_truncate },
+	{ "mmap", "shared mapping: fault, store, msync, munmap", 1, sc_mmap },
 	{ "setattr", "chmod, utimensat, chown", 1, sc_setattr },
 	{ "fsync", "fsync, fdatasync, fsync of a directory", 1, sc_fsync },
 	{ "xattr", "extended attributes", 1, sc_xattr },
