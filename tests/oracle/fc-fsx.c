@@ -31,6 +31,13 @@
  *   -L NAME   run the libfusecore side against this other daemon (a
  *             self-test of the comparison and the shrinking: the daemons'
  *             own differences must show up as mismatches)
+ *   -V        run the libfusecore side over the vhost-user virtio-fs
+ *             transport against QEMU's virtiofsd (fusecore/virtiofs.h;
+ *             $FUSECORE_VIRTIOFSD or /usr/lib/qemu/virtiofsd) on a fresh,
+ *             empty source directory; the Linux side stays passthrough_ll
+ *             through the kernel (implies -D passthrough_ll).  Skipped (77)
+ *             without virtiofsd.
+ *   -C MODE   with -V: virtiofsd's -o cache=MODE (default: the launcher's, auto)
  *
  * Exit: 0 if every seed agreed, 1 on a mismatch or error, 77 (skipped)
  * without root or /dev/fuse.
@@ -46,6 +53,7 @@
 #include <unistd.h>
 
 #include "fusecore/ops.h"
+#include "fusecore/virtiofs.h"
 #include "oracle.h"
 
 static struct ora_daemon daemons[2] = {
@@ -55,6 +63,8 @@ static struct ora_daemon daemons[2] = {
 
 static const char *tmpdir_base;
 static const struct ora_daemon *lib_daemon; /* -L: another daemon for the lib side */
+static int virtiofs_mode;                    /* -V: lib side over virtio-fs to virtiofsd */
+static const char *virtiofs_cache;           /* -C: virtiofsd's cache mode */
 static unsigned runs;
 static uint64_t ops_ok, ops_total;
 
@@ -338,6 +348,8 @@ static void compare(const struct ora_daemon *d, const struct ora_op *ops, unsign
 	}
 	if (lib_daemon)
 		cfg.daemon = lib_daemon;
+	cfg.virtiofs = virtiofs_mode;
+	cfg.virtiofs_cache = virtiofs_cache;
 	if (ora_run_lib(&cfg, &br) < 0) {
 		v->error = 1;
 		snprintf(v->what, sizeof(v->what), "libfusecore run: %s", br.error);
@@ -465,7 +477,7 @@ int main(int argc, char **argv)
 #endif
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tmpdir_base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	while ((c = getopt(argc, argv, "s:n:N:D:d:o:T:kmxpt:L:Eh")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:N:D:d:o:T:kmxpt:L:EVC:h")) != -1) {
 		switch (c) {
 		case 's': first = strtoull(optarg, NULL, 0); break;
 		case 'n': nseeds = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -503,6 +515,8 @@ int main(int argc, char **argv)
 		case 'x': no_shrink = 1; break;
 		case 'p': print = 1; break;
 		case 'E': expect = 1; break;
+		case 'V': virtiofs_mode = 1; break;
+		case 'C': virtiofs_cache = optarg; break;
 		case 't': tmpdir_base = optarg; break;
 		case 'L':
 			for (d = 0; d < 2; d++)
@@ -518,6 +532,23 @@ int main(int argc, char **argv)
 	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0) {
 		printf("fsx: SKIP: the differential exerciser needs root and /dev/fuse\n");
 		return 77;
+	}
+	if (virtiofs_mode) {
+		char msg[256] = "", ver[128] = "";
+
+		if (fc_virtiofsd_check(NULL, msg, sizeof(msg)) < 0) {
+			printf("fsx: SKIP: -V needs QEMU's virtiofsd: %s\n", msg);
+			return 77;
+		}
+		if (lib_daemon) {
+			fprintf(stderr, "fc-fsx: -V and -L exclude each other\n");
+			return 2;
+		}
+		only = "passthrough_ll";
+		if (fc_virtiofsd_version(NULL, ver, sizeof(ver)) < 0)
+			snprintf(ver, sizeof(ver), "virtiofsd");
+		printf("fsx: libfusecore side over virtio-fs: %s, cache=%s\n", ver,
+		       virtiofs_cache ? virtiofs_cache : "auto");
 	}
 	if (!nops || nops > 100000) {
 		fprintf(stderr, "fc-fsx: -N between 1 and 100000\n");

@@ -23,6 +23,10 @@
  *   -S         strict: known-bug allowances count as failures, unused
  *              allowances too
  *   --docs F   check that every allowance's tag is documented in F
+ *   -V         libfusecore side over virtio-fs to QEMU's virtiofsd (only
+ *              the user-visible results are compared: the daemons differ;
+ *              passthrough_ll scenarios without -o options; 77 without
+ *              virtiofsd)
  *
  * Exit: 0 when nothing but allowed differences was found, 1 otherwise, 77
  * (skipped) without root or /dev/fuse.
@@ -39,6 +43,7 @@
 #include <unistd.h>
 
 #include "fusecore/proto.h"
+#include "fusecore/virtiofs.h"
 #include "oracle.h"
 
 #define MAX_SCEN 128
@@ -46,6 +51,8 @@
 #define MAX_ALLOW 64
 #define MAX_GLOBAL 16
 #define NDAEMONS 2
+
+static int virtiofs_mode; /* -V */
 
 struct scenario {
 	char name[64];
@@ -292,7 +299,8 @@ static void run_one(struct scenario *sc, int d, const char *tmpdir, const char *
 	cfg.ops = sc->ops;
 	cfg.nops = sc->nops;
 	cfg.markers = 1;
-	cfg.capture = 1;
+	cfg.capture = !virtiofs_mode;
+	cfg.virtiofs = virtiofs_mode;
 	cfg.daemon_stderr = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	memset(&lr, 0, sizeof(lr));
 	memset(&br, 0, sizeof(br));
@@ -343,7 +351,8 @@ static void run_one(struct scenario *sc, int d, const char *tmpdir, const char *
 			print_stream("lib", &bs, seg);
 		}
 	}
-	ora_compare_streams(&ls, &bs, all, nall, dm.name, &rep);
+	if (!virtiofs_mode)	/* different daemons: only the results compare */
+		ora_compare_streams(&ls, &bs, all, nall, dm.name, &rep);
 	ora_compare_results(sc->ops, sc->nops, lr.results, br.results, all, nall, dm.name, &rep);
 	for (i = 0; i < nall; i++) {
 		if (!all[i].used)
@@ -417,7 +426,7 @@ int main(int argc, char **argv)
 #ifdef FC_ORACLE_REFDAEMON
 	daemons[1].path = FC_ORACLE_REFDAEMON;
 #endif
-	while ((c = getopt_long(argc, argv, "s:d:o:D:l:vSt:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:d:o:D:l:vSt:Vh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's': file = optarg; break;
 		case 'd': {
@@ -435,6 +444,7 @@ int main(int argc, char **argv)
 		case 'l': logdir = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'S': strict = 1; break;
+		case 'V': virtiofs_mode = 1; break;
 		case 't': tmp = optarg; break;
 		case 'x': if (ndocs < 8) docs[ndocs++] = optarg; break;
 		default:
@@ -451,6 +461,15 @@ int main(int argc, char **argv)
 		printf("oracle: SKIP: the differential suite needs root and /dev/fuse "
 		       "(a real FUSE mount is its oracle)\n");
 		return 77;
+	}
+	if (virtiofs_mode) {
+		char msg[256] = "";
+
+		if (fc_virtiofsd_check(NULL, msg, sizeof(msg)) < 0) {
+			printf("oracle: SKIP: -V needs QEMU's virtiofsd: %s\n", msg);
+			return 77;
+		}
+		only_daemon = "passthrough_ll";
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s/fc-oracle-XXXXXX", tmp);
 	if (!mkdtemp(tmpdir)) {
@@ -477,6 +496,12 @@ int main(int argc, char **argv)
 			if (!daemons[d].path || access(daemons[d].path, X_OK) != 0) {
 				printf("oracle: %-28s [%s] skipped: daemon not built\n", sc->name,
 				       daemons[d].name);
+				tot.skipped++;
+				continue;
+			}
+			if (virtiofs_mode && sc->opts[d][0]) {
+				printf("oracle: %-28s [%s] skipped: -o %s has no virtiofsd "
+				       "counterpart\n", sc->name, daemons[d].name, sc->opts[d]);
 				tot.skipped++;
 				continue;
 			}

@@ -168,6 +168,14 @@ struct ora_run_config {
 	int capture;               /* capture the message stream */
 	int log_fd;                /* decoded log of the stream, or -1 */
 	int daemon_stderr;         /* daemon's stderr, or -1 to inherit */
+	/*
+	 * ora_run_lib() only: non-zero runs libfusecore over the vhost-user
+	 * virtio-fs transport against QEMU's virtiofsd on a fresh, empty
+	 * source directory (cfg->daemon is then ignored on that side).
+	 */
+	int virtiofs;
+	const char *virtiofsd;     /* binary, or NULL: the launcher's default */
+	const char *virtiofs_cache;/* -o cache=, or NULL: the launcher's default (auto) */
 };
 
 struct ora_run {

@@ -25,6 +25,7 @@
 #include "fusecore/tap.h"
 #include "fusecore/transport.h"
 #include "fusecore/vfs.h"
+#include "fusecore/virtiofs.h"
 #include "oracle.h"
 
 #define WORKLOAD_TIMEOUT_MS 60000u
@@ -259,6 +260,7 @@ int ora_run_lib(const struct ora_run_config *cfg, struct ora_run *run)
 	struct fc_pagecache *pc = NULL;
 	struct fc_cache_config cachecfg;
 	struct ora_ws ws;
+	struct fc_virtiofsd *vfsd = NULL;
 	int ret = -1, fd, err, released = 0, mounted = 0;
 
 	memset(run->error, 0, sizeof(run->error));
@@ -267,26 +269,62 @@ int ora_run_lib(const struct ora_run_config *cfg, struct ora_run *run)
 		snprintf(run->error, sizeof(run->error), "out of memory");
 		return -1;
 	}
-	if (make_argv(cfg, &as, run->error, sizeof(run->error)) < 0)
-		goto out;
-	fc_tap_config_default(&tc, FC_TAP_SOCKET, as.argv, NULL);
-	tc.log_fd = cfg->log_fd;
-	tc.stderr_fd = cfg->daemon_stderr;
-	if (cfg->capture) {
-		tc.on_msg = on_msg;
-		tc.on_msg_ctx = &run->cap;
+	memset(&as, 0, sizeof(as));
+	if (cfg->virtiofs) {
+		/* virtio-fs: QEMU's virtiofsd on a fresh, empty source directory. */
+		struct fc_virtiofsd_config dc;
+		struct fc_virtiofs_config vc;
+		char msg[256] = "";
+
+		if (asprintf(&as.src, "%s/vsrc-XXXXXX", cfg->tmpdir) < 0 || !mkdtemp(as.src)) {
+			snprintf(run->error, sizeof(run->error), "mkdtemp: %s", strerror(errno));
+			goto out;
+		}
+		fc_virtiofsd_config_default(&dc);
+		dc.binary = cfg->virtiofsd;
+		dc.source = as.src;
+		dc.cache = cfg->virtiofs_cache;
+		dc.stderr_fd = cfg->daemon_stderr;
+		if ((err = fc_virtiofsd_start(&dc, &vfsd, msg, sizeof(msg))) < 0) {
+			snprintf(run->error, sizeof(run->error), "virtiofsd: %s",
+				 msg[0] ? msg : strerror(-err));
+			goto out;
+		}
+		fc_virtiofs_config_default(&vc);
+		vc.socket_path = fc_virtiofsd_socket_path(vfsd);
+		vc.pidfd = fc_virtiofsd_pidfd(vfsd);
+		if (vc.pidfd < 0)
+			vc.pidfd = -1;
+		err = fc_virtiofs_transport_new(plat, &vc, &tp);
+		if (err < 0) {	/* the transport owns the pidfd, also on failure */
+			snprintf(run->error, sizeof(run->error), "vhost-user handshake: %s",
+				 strerror(-err));
+			goto out;
+		}
+		fc_virtiofs_conn_config_default(&ccfg, plat, tp);
+	} else {
+		if (make_argv(cfg, &as, run->error, sizeof(run->error)) < 0)
+			goto out;
+		fc_tap_config_default(&tc, FC_TAP_SOCKET, as.argv, NULL);
+		tc.log_fd = cfg->log_fd;
+		tc.stderr_fd = cfg->daemon_stderr;
+		if (cfg->capture) {
+			tc.on_msg = on_msg;
+			tc.on_msg_ctx = &run->cap;
+		}
+		if (fc_tap_start(&tc, &t, &tr) < 0) {
+			snprintf(run->error, sizeof(run->error), "tap: %s", tr.message);
+			goto out;
+		}
+		fd = fc_tap_take_kernel_fd(t);
+		fc_fd_config_default(&fcfg, fd);
+		if ((err = fc_fd_transport_new(plat, &fcfg, &tp)) < 0) {
+			snprintf(run->error, sizeof(run->error), "fd transport: %s",
+				 strerror(-err));
+			goto out;
+		}
+		fc_conn_config_default(&ccfg, plat, tp);
 	}
-	if (fc_tap_start(&tc, &t, &tr) < 0) {
-		snprintf(run->error, sizeof(run->error), "tap: %s", tr.message);
-		goto out;
-	}
-	fd = fc_tap_take_kernel_fd(t);
-	fc_fd_config_default(&fcfg, fd);
-	if ((err = fc_fd_transport_new(plat, &fcfg, &tp)) < 0) {
-		snprintf(run->error, sizeof(run->error), "fd transport: %s", strerror(-err));
-		goto out;
-	}
-	fc_conn_config_default(&ccfg, plat, tp);
 	err = fc_conn_new(&ccfg, &conn);
 	tp = NULL;	/* the connection owns it now, also on failure */
 	if (err < 0) {
@@ -369,10 +407,24 @@ out:
 	}
 	if (pc && !cl)
 		fc_pagecache_sim_free(pc);
-	if (conn)
+	if (conn) {
+		if (vfsd && fc_conn_state(conn) == FC_CONN_READY)
+			fc_conn_destroy_request(conn);
 		fc_conn_free(conn);
-	else if (tp)
+	} else if (tp) {
 		tp->ops->destroy(tp);
+	}
+	if (vfsd) {
+		int status = 0;
+
+		/* virtiofsd exits on its own once its one connection closed. */
+		if (fc_virtiofsd_stop(vfsd, &status) < 0 && ret == 0) {
+			snprintf(run->error, sizeof(run->error),
+				 "virtiofsd did not exit after the connection closed");
+			ret = -1;
+		}
+		fc_virtiofsd_free(vfsd);
+	}
 	if (t) {
 		fc_tap_wait(t, 5000);
 		fc_tap_stop(t, &tr);
