@@ -20,8 +20,11 @@
 extern "C" {
 #endif
 
-/** Version of struct fc_transport_ops this header describes. */
-#define FC_TRANSPORT_VERSION 1
+/**
+ * Version of struct fc_transport_ops this header describes.  2 added the
+ * recv hook; connections still accept version 1 tables (without it).
+ */
+#define FC_TRANSPORT_VERSION 2
 
 struct fc_conn;
 struct fc_transport;
@@ -60,7 +63,7 @@ struct fc_send_info {
  * once; send() must be safe for that.
  */
 struct fc_transport_ops {
-	/** Must be FC_TRANSPORT_VERSION. */
+	/** FC_TRANSPORT_VERSION (1 is accepted: a table without recv). */
 	unsigned version;
 	/** Short name for logs ("memory", "fd", "virtiofs"). */
 	const char *name;
@@ -93,6 +96,22 @@ struct fc_transport_ops {
 
 	/** Release the transport; the connection is detached by then. */
 	void (*destroy)(struct fc_transport *t);
+
+	/**
+	 * Optional (version >= 2): receive on the caller's thread.  For a
+	 * transport that delivers from its own thread (poll is NULL), a
+	 * connection whose caller would otherwise sleep until a reply comes
+	 * calls this instead, from at most one thread at a time and without
+	 * its lock held: the transport reads and delivers (fc_conn_deliver())
+	 * on that thread, sparing the hand-off through a receiver thread.  It
+	 * returns after delivering one or more messages, or after a bounded
+	 * wait without any (the caller re-checks and may call again), and may
+	 * also return at once with 0 once another of its own threads has
+	 * delivered something.  Returns the number of messages delivered, or
+	 * -ENOTCONN once the daemon is gone (the connection was aborted
+	 * first).  NULL: callers sleep and the transport's thread delivers.
+	 */
+	int (*recv)(struct fc_transport *t);
 };
 
 /** A transport instance: the ops table plus its kind.  Embed it first. */
@@ -172,15 +191,18 @@ unsigned fc_mem_queued(struct fc_transport *t);
  *
  * Threads: send() may be called from any number of threads at once; each
  * message goes out with one sendmsg(2), which a SOCK_SEQPACKET or
- * SOCK_DGRAM socket performs atomically, so no lock is taken.  A receiver
- * thread, started when the connection attaches, reads whole messages into
- * preallocated buffers and hands each to fc_conn_deliver(); it never
- * allocates per message.  A send made on the receiver thread itself (the
+ * SOCK_DGRAM socket performs atomically, so no lock is taken.  Whole
+ * messages are read into preallocated buffers and handed to
+ * fc_conn_deliver(), never with an allocation per message: on the syscall
+ * path by the connection's waiting caller itself (the recv hook) or, when
+ * no caller has read lately or background requests are in flight, by a
+ * receiver thread started when the connection attaches; on the io_uring
+ * path by that thread always.  A send made while delivering (the
  * connection starts the next background request when one completes) never
  * blocks: if the socket is full, the message is copied and queued, and the
- * receiver writes it out once the socket is writable, still reading
- * replies meanwhile, so a daemon blocked on its own full socket cannot
- * deadlock against it.
+ * reader writes it out once the socket is writable, still reading replies
+ * meanwhile, so a daemon blocked on its own full socket cannot deadlock
+ * against it.
  *
  * End of the daemon: a read of 0 bytes with the peer shut down, ECONNRESET
  * or any other read error aborts the connection (fc_conn_abort(): every
@@ -200,13 +222,19 @@ unsigned fc_mem_queued(struct fc_transport *t);
 /** How the fd transport's receiver waits for messages. */
 enum fc_fd_io {
 	/**
-	 * io_uring when compiled in (FUSECORE_HAVE_LIBURING) and the kernel
-	 * lets us create a ring, plain syscalls otherwise.  The environment
-	 * variable FUSECORE_FD_IO=syscalls|uring overrides this choice (for
-	 * running a whole test suite on one path).
+	 * The syscall path (lowest latency: callers read their replies
+	 * themselves).  The environment variable
+	 * FUSECORE_FD_IO=syscalls|uring overrides this choice (for running a
+	 * whole test suite on one path).
 	 */
 	FC_FD_IO_AUTO = 0,
-	/** A receiver thread blocked in recvmsg(2), one message per call. */
+	/**
+	 * recvmsg(2), one message per call, by the connection's waiting
+	 * caller itself (the transport's recv hook), which polls for a
+	 * bounded, adaptively chosen time before it blocks; by a receiver
+	 * thread when no caller has read for a millisecond or background
+	 * requests are in flight.
+	 */
 	FC_FD_IO_SYSCALLS = 1,
 	/**
 	 * io_uring (liburing): a multishot receive with a ring of provided
@@ -273,6 +301,11 @@ struct fc_fd_stats {
 	uint64_t tx_bytes;      /**< their bytes */
 	uint64_t tx_deferred;   /**< receiver-thread sends queued (socket full) */
 	uint64_t uring_rearms;  /**< receive SQEs (re-)armed */
+	/* Caller-driven receive (syscall path). */
+	uint64_t caller_reads;  /**< messages read by the connection's callers */
+	uint64_t spin_reads;    /**< caller reads that polled before blocking */
+	uint64_t spin_hits;     /**< ... whose message came while polling */
+	uint64_t spin_ns;       /**< the polling budget now (0: callers block) */
 };
 
 /**

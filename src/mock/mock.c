@@ -565,7 +565,7 @@ static int mock_read(struct fc_mock *m, int block, struct mock_req **out)
 int fc_mock_step(struct fc_mock *m, int block)
 {
 	struct fc_mock_exp *exp;
-	struct mock_req *req, **rec;
+	struct mock_req *req = NULL, **rec; /* gcc -O2 cannot see mock_read set it */
 	const struct fc_mock_req *r, **held;
 	int err;
 

@@ -67,6 +67,8 @@ struct fc_client {
 	struct fc_forget *forgets;
 	unsigned nforgets, forgets_cap;
 	uint64_t flock_owner_ctr; /* distinct flock owner ids per open file */
+	struct fc_node_slab *slabs;  /* node storage (inode.c), freed with the client */
+	struct fc_node *free_nodes;  /* unused slab slots, linked by hnext */
 	struct fc_cache *cache;   /* the attached page cache (cache.c), or NULL */
 };
 

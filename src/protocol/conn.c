@@ -101,16 +101,21 @@ struct fc_req *fc_pending_take(struct fc_conn *c, uint64_t unique)
 static struct fc_req *req_alloc(struct fc_conn *c, struct fc_args *args)
 {
 	struct fc_req *r = c->free_reqs;
+	struct fc_cond *cond;
 
 	if (r) {
 		c->free_reqs = r->qnext;
 		c->nfree--;
+		cond = r->cond;
 	} else {
 		r = c->plat->alloc(c->plat->ctx, sizeof(*r));
 		if (!r)
 			return NULL;
+		/* Without one, its caller sleeps on the connection's waitq. */
+		cond = c->plat->cond_new(c->plat->ctx);
 	}
 	memset(r, 0, sizeof(*r));
+	r->cond = cond;
 	r->args = args;
 	r->lnext = c->live;
 	if (c->live)
@@ -130,6 +135,13 @@ static void live_unlink(struct fc_conn *c, struct fc_req *r)
 	r->lprev = r->lnext = NULL;
 }
 
+static void req_free(struct fc_conn *c, struct fc_req *r)
+{
+	if (r->cond)
+		c->plat->cond_free(c->plat->ctx, r->cond);
+	c->plat->free(c->plat->ctx, r);
+}
+
 /* Give a finished request back (lock held). */
 static void req_release(struct fc_conn *c, struct fc_req *r)
 {
@@ -138,8 +150,14 @@ static void req_release(struct fc_conn *c, struct fc_req *r)
 		c->free_reqs = r;
 		c->nfree++;
 	} else {
-		c->plat->free(c->plat->ctx, r);
+		req_free(c, r);
 	}
+}
+
+/* The condition the synchronous caller of @r sleeps on. */
+static struct fc_cond *req_cond(const struct fc_conn *c, const struct fc_req *r)
+{
+	return r->cond ? r->cond : c->waitq;
 }
 
 /* A synchronous request is done: its waiter takes the result (lock held). */
@@ -148,7 +166,11 @@ static void req_done_locked(struct fc_conn *c, struct fc_req *r, int error)
 	r->error = error;
 	r->state = FC_REQ_DONE;
 	live_unlink(c, r);
-	c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+	/* Only the thread waiting for this request (dev.c request_end). */
+	c->plat->cond_broadcast(c->plat->ctx, req_cond(c, r));
+	/* A caller still waiting for INIT sleeps on waitq. */
+	if (c->nsleep_waitq)
+		c->plat->cond_broadcast(c->plat->ctx, c->waitq);
 }
 
 static uint64_t next_unique(struct fc_conn *c)
@@ -165,12 +187,89 @@ static uint64_t next_unique(struct fc_conn *c)
  * host has no receiver thread: run it here.  Returns 0 to re-check, or
  * -EDEADLK when nothing can ever arrive, or the transport's error.
  */
+/*
+ * Hand the reading over (lock held, nobody reading any more): wake one
+ * thread that sleeps while its request is in flight, so that it reads in
+ * turn, and the threads asleep on waitq, whose wait may need the
+ * transport read too.  Without it they would depend on the transport's
+ * own receiver.
+ */
+static void reader_handover(struct fc_conn *c)
+{
+	struct fc_req *r;
+
+	if (c->reading)
+		return;
+	if (c->nsleep_reply) {
+		for (r = c->live; r; r = r->lnext) {
+			if (r->sleeping && r->state == FC_REQ_SENT) {
+				/*
+				 * The reading is its caller's from now on, so that
+				 * a thread coming back with its next request does
+				 * not take it first and leave this one awake for
+				 * nothing.
+				 */
+				c->reading = 1;
+				c->handed = r;
+				c->plat->cond_broadcast(c->plat->ctx, req_cond(c, r));
+				return;
+			}
+		}
+	}
+	if (c->nsleep_waitq)
+		c->plat->cond_broadcast(c->plat->ctx, c->waitq);
+}
+
+/* @r's caller leaves: if the reading was handed to it, pass it on. */
+static void reader_release_handed(struct fc_conn *c, struct fc_req *r)
+{
+	if (c->handed != r)
+		return;
+	c->handed = NULL;
+	c->reading = 0;
+	reader_handover(c);
+}
+
+/*
+ * With a transport that receives on the caller's thread: if nobody else
+ * is reading, read (deliver at least one message, or give up after the
+ * transport's bounded wait) and return 1; the caller re-checks its
+ * condition.  Returns 0 if it should sleep instead (lock held throughout,
+ * released while reading).
+ */
+static int conn_try_read(struct fc_conn *c, struct fc_req *r, int handover)
+{
+	int n;
+
+	if (!c->tp_recv)
+		return 0;
+	if (c->reading) {
+		/* Someone else reads, unless the reading was handed to us. */
+		if (!r || c->handed != r)
+			return 0;
+		c->handed = NULL;
+	}
+	c->reading = 1;
+	fc_unlock(c);
+	n = c->tp_recv(c->tp);
+	fc_lock(c);
+	c->reading = 0;
+	if (handover)
+		reader_handover(c);
+	/* Gone: the transport aborted the connection first; re-check then. */
+	return n >= 0 || c->state == FC_CONN_ABORTED;
+}
+
 static int conn_wait(struct fc_conn *c, const char *what)
 {
 	int n;
 
 	if (!c->tp->ops->poll) {
+		if (conn_try_read(c, NULL, 1))
+			return 0;
+		c->nsleep_waitq++;
 		c->plat->cond_wait(c->plat->ctx, c->waitq, c->lock, what);
+		c->nsleep_waitq--;
 		return 0;
 	}
 	fc_unlock(c);
@@ -402,7 +501,7 @@ static int conn_usable(const struct fc_conn *c)
 int fc_conn_send(struct fc_conn *c, struct fc_args *a)
 {
 	struct fc_req *r;
-	int err;
+	int err, read = 0;
 
 	fc_lock(c);
 	err = conn_usable(c);
@@ -442,9 +541,25 @@ int fc_conn_send(struct fc_conn *c, struct fc_args *a)
 
 	fc_lock(c);
 	while (r->state != FC_REQ_DONE) {
-		if (r->state == FC_REQ_COMPLETING) {
-			/* Another thread is copying the reply in. */
-			c->plat->cond_wait(c->plat->ctx, c->waitq, c->lock, "reply");
+		if (r->state != FC_REQ_COMPLETING && !c->tp->ops->poll &&
+		    conn_try_read(c, r, 0)) {
+			read = 1;
+			continue; /* re-check */
+		}
+		if (r->state == FC_REQ_COMPLETING || !c->tp->ops->poll) {
+			/*
+			 * Another thread is copying the reply in, or reads for
+			 * us: sleep until this request is done (or, reading
+			 * handed over, until it is our turn to read).
+			 */
+			if (r->state == FC_REQ_DONE)
+				break;
+			r->sleeping = 1;
+			c->nsleep_reply++;
+			c->plat->cond_wait(c->plat->ctx, req_cond(c, r), c->lock,
+					   "reply");
+			c->nsleep_reply--;
+			r->sleeping = 0;
 			continue;
 		}
 		err = conn_wait(c, "reply");
@@ -454,6 +569,10 @@ int fc_conn_send(struct fc_conn *c, struct fc_args *a)
 			req_done_locked(c, r, err);
 		}
 	}
+	/* Done reading for ourselves: another waiter reads now. */
+	reader_release_handed(c, r);
+	if (read)
+		reader_handover(c);
 	err = r->error;
 	if (err >= 0)
 		err = (int)a->out_len;
@@ -600,10 +719,14 @@ void fc_conn_abort(struct fc_conn *c)
 			req_done_locked(c, r, -ENOTCONN);
 			continue;
 		}
-		/* Background: the end callbacks run without the lock. */
+		/*
+		 * Background: the end callbacks run without the lock.  Linked
+		 * by anext, not qnext: a request just taken off the background
+		 * queue may still be on a list that send_list() walks unlocked.
+		 */
 		if (r->state == FC_REQ_SENT)
 			r->state = FC_REQ_COMPLETING;
-		r->qnext = list;
+		r->anext = list;
 		list = r;
 	}
 	c->bg_head = c->bg_tail = NULL;
@@ -612,8 +735,8 @@ void fc_conn_abort(struct fc_conn *c)
 	fc_conn_log(c, FC_LOG_INFO, "connection aborted");
 
 	for (r = list; r; r = next) {
-		next = r->qnext;
-		r->qnext = NULL;
+		next = r->anext;
+		r->anext = NULL;
 		fc_req_finish(c, r, -ENOTCONN);
 	}
 }
@@ -639,7 +762,7 @@ static void conn_free_objects(struct fc_conn *c)
 		struct fc_req *r = c->free_reqs;
 
 		c->free_reqs = r->qnext;
-		p->free(p->ctx, r);
+		req_free(c, r);
 	}
 	p->free(p->ctx, c->hash);
 	if (c->waitq)
@@ -657,8 +780,8 @@ int fc_conn_new(const struct fc_conn_config *cfg, struct fc_conn **out)
 	*out = NULL;
 	if (!cfg || cfg->version != FC_CONN_CONFIG_VERSION || !cfg->plat ||
 	    cfg->plat->version != FC_PLATFORM_VERSION || !cfg->transport ||
-	    !cfg->transport->ops ||
-	    cfg->transport->ops->version != FC_TRANSPORT_VERSION) {
+	    !cfg->transport->ops || cfg->transport->ops->version < 1 ||
+	    cfg->transport->ops->version > FC_TRANSPORT_VERSION) {
 		if (cfg && cfg->transport && cfg->transport->ops)
 			cfg->transport->ops->destroy(cfg->transport);
 		return -EINVAL;
@@ -685,6 +808,9 @@ int fc_conn_new(const struct fc_conn_config *cfg, struct fc_conn **out)
 	c->info.max_background = FC_DEFAULT_MAX_BACKGROUND;
 	c->info.congestion_threshold = FC_DEFAULT_CONGESTION_THRESHOLD;
 	c->state = FC_CONN_NEW;
+	/* Version 1 tables end before the recv hook. */
+	if (c->tp->ops->version >= 2)
+		c->tp_recv = c->tp->ops->recv;
 	if (c->tp->ops->attach)
 		c->tp->ops->attach(c->tp, c);
 	*out = c;

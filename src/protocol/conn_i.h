@@ -27,11 +27,20 @@ struct fc_req {
 	unsigned sending:1;     /* the transport may still read its buffers */
 	unsigned finish_deferred:1; /* completed while sending: finish_error */
 	int finish_error;
+	unsigned sleeping:1;    /* its synchronous caller sleeps on @cond */
+	/*
+	 * What its synchronous caller sleeps on: the request's own condition
+	 * (kept with the cached request object), so that a reply wakes only
+	 * the thread waiting for it; the connection's waitq if none could be
+	 * made.
+	 */
+	struct fc_cond *cond;
 	fc_end_fn end;
 	void *end_ctx;
 	struct fc_req *hnext;              /* pending table chain */
 	struct fc_req *lprev, *lnext;      /* every live request */
 	struct fc_req *qnext;              /* background queue */
+	struct fc_req *anext;              /* fc_conn_abort()'s list */
 };
 
 #define FC_NOSYS_WORDS 2 /* opcodes below 128 */
@@ -62,6 +71,17 @@ struct fc_conn {
 	struct fc_req *bg_head, *bg_tail;
 	unsigned num_background;    /* queued + in flight */
 	unsigned active_background; /* in flight */
+
+	/*
+	 * Caller-driven receive (transports with a recv hook): at most one
+	 * waiting thread reads from the transport at a time; the others sleep
+	 * (reply waiters on their request's cond, other waits on waitq).
+	 */
+	int (*tp_recv)(struct fc_transport *t);
+	int reading;             /* a thread is in tp_recv, or was handed it */
+	struct fc_req *handed;   /* reading handed to this request's caller */
+	unsigned nsleep_waitq;   /* threads asleep on waitq */
+	unsigned nsleep_reply;   /* reply waiters asleep on their request's cond */
 
 	uint64_t nosys[FC_NOSYS_WORDS];
 	int no_interrupt;

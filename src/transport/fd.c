@@ -28,6 +28,31 @@
  * IORING_OP_SENDMSG at a time on the io_uring path) while it goes on
  * reading.  Other threads simply block in sendmsg(2).
  *
+ * Caller-driven receive (syscall path).  A reply that goes through the
+ * receiver thread costs a third thread switch per round trip (daemon,
+ * receiver, caller; Linux has two).  So the connection's caller, instead
+ * of sleeping, reads the socket itself through the recv hook
+ * (fusecore/transport.h) and delivers on its own thread: one socket
+ * reader at a time, the holder of a token.  The receiver thread holds the
+ * token only while no caller has read for FD_IDLE_NS, or while background
+ * requests are in flight (their replies and notifications need a reader
+ * when no caller waits); otherwise it parks.  A caller that finds the
+ * receiver reading waits for its next delivery instead.  Whoever holds
+ * the token owns the deferred-send queue below.
+ *
+ * Adaptive polling.  A caller may poll (recvmsg with MSG_DONTWAIT) for a
+ * bounded time before it blocks: spinning keeps the caller's CPU hot but
+ * makes the daemon run on the other CPU, blocking lets the kernel run the
+ * daemon where the caller was (a synchronous wake-up) but adds a wake-up.
+ * Which is faster depends on the daemon and the machine, so the transport
+ * measures both: it compares the mean time from one reply to the next in
+ * each mode, uses the faster one and re-tries the other for a few requests
+ * every so often (less often while the choice holds; fd_spin_learn()).  A
+ * poll lasts one and a half times the recent wait for a reply, at most
+ * FD_SPIN_MAX_NS, then the caller blocks (with a bound,
+ * FD_RECV_TIMEOUT_MS, so that an abort is noticed); polling that misses
+ * more often than not is given up until it catches replies again.
+ *
  * Shutdown.  Detaching the connection shuts the socket down, which ends
  * the receiver's recvmsg (or its multishot receive) with 0 bytes, then
  * joins the thread; destroy closes the socket.
@@ -45,6 +70,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef FUSECORE_HAVE_LIBURING
@@ -67,6 +93,33 @@
 /* user_data of the ring's two kinds of operations. */
 #define FD_UD_RECV 1
 #define FD_UD_SEND 2
+
+/* Caller-driven receive and adaptive polling (syscall path). */
+#define FD_IDLE_NS (1000u * 1000u)        /* receiver resumes after this */
+#define FD_RECV_TIMEOUT_MS 100            /* bound of one blocking read */
+#define FD_SPIN_MIN_NS 2000u
+#define FD_SPIN_MAX_NS 50000u
+#define FD_SPIN_INITIAL_NS 20000u
+#define FD_SPIN_EPOCH_MIN 64              /* reads in the chosen mode ... */
+#define FD_SPIN_EPOCH_MAX 2048            /* ... growing while it stays best */
+#define FD_SPIN_EXPLORE_LEN 16            /* reads in the other mode */
+#define FD_SPIN_SETTLE 4                  /* reads not counted after a switch */
+#define FD_SPIN_CYCLE_MAX_NS (1000u * 1000u) /* longer: not a cycle */
+
+enum fd_token { FD_TOK_NONE = 0, FD_TOK_RX, FD_TOK_CALLER };
+
+/* The adaptive polling policy; only the token holder touches it. */
+struct fd_spin {
+	int mode;            /* 1: poll before blocking; 0: block at once */
+	unsigned exploring;  /* 1: trying the other mode */
+	unsigned n;          /* reads in this part of the epoch */
+	unsigned epoch;      /* reads in the chosen mode per epoch */
+	uint64_t sum[2], cnt[2]; /* counted latencies: [0] chosen, [1] other */
+	uint64_t all;        /* moving average of the wait for a reply (ns) */
+	uint64_t last_ns;    /* when the previous caller read got its message */
+	unsigned hitrate;    /* moving share of polls that caught the reply, /1024 */
+	uint64_t spins, spin_hits; /* counters */
+};
 
 /* A send the receiver thread could not make at once (socket full). */
 struct fd_deferred {
@@ -114,6 +167,23 @@ struct fd_transport {
 	int send_inflight;
 #endif
 	unsigned uring_entries;
+
+	/*
+	 * Caller-driven receive (syscall path): who reads the socket.
+	 * Everything below tok_lock is under it, except @spin (token holder).
+	 */
+	int caller_recv;          /* enabled (the syscall path) */
+	pthread_mutex_t tok_lock;
+	pthread_cond_t tok_cv;    /* token freed, delivery, receiver wanted */
+	enum fd_token tok_holder;
+	unsigned tok_waiters;     /* callers waiting for the token */
+	atomic_int rx_wanted;     /* background in flight: the receiver reads */
+	uint64_t delivered;       /* messages delivered by token holders */
+	uint64_t caller_ns;       /* when a caller last read (or wanted to) */
+	atomic_int rx_parked;     /* the receiver waits for the token */
+	uint64_t caller_reads;    /* messages callers delivered */
+	long spin_fixed;          /* FUSECORE_FD_SPIN_NS: fixed budget, -1 adaptive */
+	struct fd_spin spin;
 };
 
 /* The transport whose receiver runs on this thread (NULL elsewhere). */
@@ -228,6 +298,41 @@ static void fd_peer_gone(struct fd_transport *ft, int err)
 		       err);
 	if (!atomic_load(&ft->stopping) && ft->conn)
 		fc_conn_abort(ft->conn);
+	if (ft->caller_recv) {
+		/* A parked receiver and waiting callers learn it too. */
+		pthread_mutex_lock(&ft->tok_lock);
+		pthread_cond_broadcast(&ft->tok_cv);
+		pthread_mutex_unlock(&ft->tok_lock);
+	}
+}
+
+static uint64_t fd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void fd_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Absolute CLOCK_MONOTONIC deadline @ns from now, for the token waits. */
+static void fd_deadline(struct timespec *ts, uint64_t ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec += (long)(ns % 1000000000u);
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
 
 static void fd_drop_deferred(struct fd_transport *ft)
@@ -353,6 +458,27 @@ static int fd_send(struct fc_transport *t, const struct fc_iov *iov,
 			return fd_defer(ft, v, n, total, info);
 	} else {
 		err = fd_sendmsg(ft, &m, total, 0);
+		/*
+		 * A background request's reply may have nobody to read it: the
+		 * parked receiver is to take over if no caller reads before it
+		 * leaves, or at once for page-cache I/O (writeback WRITEs,
+		 * readahead READs), which is waited for outside the
+		 * connection.  A RELEASE's reply usually comes in while the
+		 * next caller reads: waking the receiver for it would only
+		 * make the two contend.
+		 */
+		if (!err && ft->caller_recv &&
+		    atomic_load_explicit(&ft->rx_parked, memory_order_relaxed) &&
+		    ft->conn && fc_conn_num_background(ft->conn)) {
+			int now = info && (info->opcode == FC_WRITE ||
+					   info->opcode == FC_READ);
+
+			pthread_mutex_lock(&ft->tok_lock);
+			atomic_store(&ft->rx_wanted, 1);
+			if (now)
+				pthread_cond_broadcast(&ft->tok_cv);
+			pthread_mutex_unlock(&ft->tok_lock);
+		}
 	}
 	if (err && fd_peer_gone_errno(-err)) {
 		/*
@@ -387,51 +513,285 @@ static int fd_flush_deferred(struct fd_transport *ft)
 	return 0;
 }
 
-/* ---- the syscall receiver --------------------------------------------------- */
+/* ---- the syscall receiver and caller-driven receive ------------------------------ */
 
-static void fd_rx_syscalls(struct fd_transport *ft)
+/* fd_read_one() result for end of file (the peer shut down). */
+#define FD_EOF (-ESHUTDOWN)
+
+/*
+ * Read and deliver one message, as the token holder.  First polls for up
+ * to @spin_ns (non-blocking reads), then blocks, bounded by the socket's
+ * receive timeout (FD_RECV_TIMEOUT_MS).  Writes out deferred sends when
+ * the socket takes them.  Returns 1 (delivered), 0 (nothing yet), FD_EOF
+ * or another -errno (the peer is gone).
+ */
+static int fd_read_one(struct fd_transport *ft, uint64_t spin_ns)
 {
 	struct iovec v = { .iov_base = ft->buf, .iov_len = ft->bufsize };
 	struct msghdr m;
-	ssize_t n;
+	ssize_t n = -1;
+	int e = EAGAIN;
 
-	for (;;) {
-		if (ft->dq_head) {
-			struct pollfd p = { .fd = ft->fd,
-					    .events = POLLIN | POLLOUT };
+	if (ft->dq_head) {
+		struct pollfd p = { .fd = ft->fd, .events = POLLIN | POLLOUT };
+		int pr = poll(&p, 1, FD_RECV_TIMEOUT_MS);
 
-			if (poll(&p, 1, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				fd_peer_gone(ft, errno);
-				return;
-			}
-			if ((p.revents & (POLLOUT | POLLERR | POLLHUP)) &&
-			    fd_flush_deferred(ft) < 0) {
-				fd_peer_gone(ft, EPIPE);
-				return;
-			}
-			if (!(p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)))
-				continue;
-		}
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &v;
-		m.msg_iovlen = 1;
-		n = recvmsg(ft->fd, &m, 0);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			fd_peer_gone(ft, errno);
-			return;
-		}
-		if (n == 0 && fd_at_eof(ft)) {
-			fd_peer_gone(ft, 0);
-			return;
-		}
-		FD_COUNT(ft, rx_wakeups, 1);
-		/* A truncated message (MSG_TRUNC) is counted by fd_deliver. */
-		fd_deliver(ft, ft->buf, (size_t)n);
+		if (pr < 0)
+			return errno == EINTR ? 0 : -errno;
+		if ((p.revents & (POLLOUT | POLLERR | POLLHUP)) &&
+		    fd_flush_deferred(ft) < 0)
+			return -EPIPE;
+		if (!(p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)))
+			return 0;
+		spin_ns = 0;
 	}
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &v;
+	m.msg_iovlen = 1;
+	if (spin_ns) {
+		uint64_t t0 = fd_now_ns();
+
+		for (;;) {
+			n = recvmsg(ft->fd, &m, MSG_DONTWAIT);
+			if (n >= 0)
+				break;
+			e = errno;
+			if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
+				break;
+			if (fd_now_ns() - t0 >= spin_ns)
+				break;
+			fd_cpu_relax();
+		}
+	}
+	if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)) {
+		n = recvmsg(ft->fd, &m, 0);
+		e = n < 0 ? errno : 0;
+	}
+	if (n < 0)
+		return e == EINTR || e == EAGAIN || e == EWOULDBLOCK ? 0 : -e;
+	if (n == 0 && fd_at_eof(ft))
+		return FD_EOF;
+	FD_COUNT(ft, rx_wakeups, 1);
+	/* A truncated message (MSG_TRUNC) is counted by fd_deliver. */
+	fd_deliver(ft, ft->buf, (size_t)n);
+	return 1;
+}
+
+/* How long the next caller read polls before it blocks (0: it blocks). */
+static uint64_t fd_spin_budget(const struct fd_transport *ft)
+{
+	const struct fd_spin *sp = &ft->spin;
+	int mode = sp->exploring ? !sp->mode : sp->mode;
+	uint64_t b;
+
+	if (ft->spin_fixed >= 0)
+		return (uint64_t)ft->spin_fixed;
+	if (!mode)
+		return 0;
+	/* Long enough for the usual reply, bounded. */
+	b = sp->all ? sp->all + sp->all / 2 : FD_SPIN_INITIAL_NS;
+	if (b < FD_SPIN_MIN_NS)
+		b = FD_SPIN_MIN_NS;
+	if (b > FD_SPIN_MAX_NS)
+		b = FD_SPIN_MAX_NS;
+	return b;
+}
+
+/*
+ * Learn from one read that waited @wait ns for its message after polling
+ * for up to @spun ns, @cycle ns after the previous caller read's message.
+ * Epochs: sp->epoch reads in the current mode, then FD_SPIN_EXPLORE_LEN
+ * in the other; the first FD_SPIN_SETTLE reads after each switch are not
+ * counted (where the daemon runs follows the mode with a delay).  The
+ * means of the counted reads decide the mode; each epoch that confirms it
+ * doubles the next one (up to FD_SPIN_EPOCH_MAX), so that trying the
+ * worse mode costs little once it is known to be worse.
+ */
+static void fd_spin_learn(struct fd_transport *ft, uint64_t spun, uint64_t wait,
+			  uint64_t cycle)
+{
+	struct fd_spin *sp = &ft->spin;
+	unsigned side = sp->exploring;
+
+	/* The polling budget follows the wait for replies... */
+	sp->all = sp->all ? (sp->all * 7 + wait) / 8 : wait;
+	if (spun) {
+		int hit = wait <= spun;
+
+		sp->spins++;
+		sp->spin_hits += (uint64_t)hit;
+		sp->hitrate = (sp->hitrate * 7 + (hit ? 1024u : 0u)) / 8;
+		/*
+		 * Polling that mostly misses (replies slower than any bounded
+		 * poll) only burns the CPU: block until an exploration shows
+		 * that polling catches replies again.
+		 */
+		if (!sp->exploring && sp->mode && sp->hitrate < 512) {
+			sp->mode = 0;
+			sp->epoch = FD_SPIN_EPOCH_MIN;
+		}
+	}
+	/* ... the choice of mode follows the whole cycle. */
+	if (++sp->n > FD_SPIN_SETTLE) {
+		sp->sum[side] += cycle;
+		sp->cnt[side]++;
+	}
+	if (!side && sp->n >= sp->epoch) {
+		sp->exploring = 1;
+		sp->n = 0;
+		sp->sum[1] = sp->cnt[1] = 0;
+	} else if (side && sp->n >= FD_SPIN_EXPLORE_LEN) {
+		uint64_t here = sp->cnt[0] ? sp->sum[0] / sp->cnt[0] : 0;
+		uint64_t there = sp->cnt[1] ? sp->sum[1] / sp->cnt[1] : 0;
+
+		/* The other is faster (polling: if it catches replies too). */
+		if (here && there && there + there / 16 < here &&
+		    (sp->mode || sp->hitrate >= 512)) {
+			sp->mode = !sp->mode;
+			sp->epoch = FD_SPIN_EPOCH_MIN;
+		} else if (sp->epoch < FD_SPIN_EPOCH_MAX) {
+			sp->epoch *= 2;
+		}
+		sp->exploring = 0;
+		sp->n = 0;
+		sp->sum[0] = sp->cnt[0] = 0;
+	}
+}
+
+/* The receiver should read: nobody else does, or will soon. */
+static int fd_rx_should_read(struct fd_transport *ft)
+{
+	if (ft->tok_holder != FD_TOK_NONE || ft->tok_waiters)
+		return 0;
+	return !ft->caller_recv || atomic_load(&ft->rx_wanted) || !ft->caller_ns ||
+	       fd_now_ns() - ft->caller_ns >= FD_IDLE_NS;
+}
+
+static void fd_rx_syscalls(struct fd_transport *ft)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&ft->tok_lock);
+	for (;;) {
+		struct timespec ts;
+
+		if (atomic_load(&ft->stopping) || atomic_load(&ft->gone))
+			break;
+		if (fd_rx_should_read(ft)) {
+			unsigned bg;
+
+			ft->tok_holder = FD_TOK_RX;
+			pthread_mutex_unlock(&ft->tok_lock);
+			r = fd_read_one(ft, 0);
+			/* Replies of background requests still to come: keep reading. */
+			bg = r >= 0 && ft->conn ? fc_conn_num_background(ft->conn) : 0;
+			pthread_mutex_lock(&ft->tok_lock);
+			ft->tok_holder = FD_TOK_NONE;
+			atomic_store(&ft->rx_wanted, bg > 0);
+			if (r > 0)
+				ft->delivered += (uint64_t)r;
+			if (ft->tok_waiters)
+				pthread_cond_broadcast(&ft->tok_cv);
+			if (r < 0)
+				break;
+			continue;
+		}
+		/* Callers read themselves: park until idle or wanted. */
+		atomic_store(&ft->rx_parked, 1);
+		if (ft->tok_holder == FD_TOK_NONE && !ft->tok_waiters &&
+		    ft->caller_ns) {
+			uint64_t left = FD_IDLE_NS - (fd_now_ns() - ft->caller_ns);
+
+			fd_deadline(&ts, left > FD_IDLE_NS ? FD_IDLE_NS : left);
+			pthread_cond_timedwait(&ft->tok_cv, &ft->tok_lock, &ts);
+		} else {
+			fd_deadline(&ts, FD_IDLE_NS);
+			pthread_cond_timedwait(&ft->tok_cv, &ft->tok_lock, &ts);
+		}
+		atomic_store(&ft->rx_parked, 0);
+	}
+	pthread_cond_broadcast(&ft->tok_cv);
+	pthread_mutex_unlock(&ft->tok_lock);
+	if (r < 0)
+		fd_peer_gone(ft, r == FD_EOF ? 0 : -r);
+}
+
+/* The recv hook: the connection's caller reads on its own thread. */
+static int fd_recv(struct fc_transport *t)
+{
+	struct fd_transport *ft = to_fd(t);
+	struct fd_transport *prev;
+	uint64_t spin, t0, t1, lat;
+	int r, wake_rx;
+
+	pthread_mutex_lock(&ft->tok_lock);
+	ft->caller_ns = fd_now_ns();
+	while (ft->tok_holder != FD_TOK_NONE) {
+		uint64_t seq = ft->delivered;
+		struct timespec ts;
+		int tr;
+
+		if (atomic_load(&ft->gone))
+			break;
+		/* The receiver (or another caller) reads: wait for its delivery. */
+		fd_deadline(&ts, (uint64_t)FD_RECV_TIMEOUT_MS * 1000000u);
+		ft->tok_waiters++;
+		tr = pthread_cond_timedwait(&ft->tok_cv, &ft->tok_lock, &ts);
+		ft->tok_waiters--;
+		if (ft->delivered != seq || tr == ETIMEDOUT) {
+			pthread_mutex_unlock(&ft->tok_lock);
+			return 0; /* something happened, or not: re-check */
+		}
+	}
+	if (atomic_load(&ft->gone)) {
+		pthread_mutex_unlock(&ft->tok_lock);
+		return -ENOTCONN;
+	}
+	ft->tok_holder = FD_TOK_CALLER;
+	pthread_mutex_unlock(&ft->tok_lock);
+
+	/* Sends made while delivering must not block: as the receiver's. */
+	prev = fd_rx_self;
+	fd_rx_self = ft;
+	spin = fd_spin_budget(ft);
+	t0 = fd_now_ns();
+	r = fd_read_one(ft, spin);
+	t1 = fd_now_ns();
+	fd_rx_self = prev;
+	if (r > 0) {
+		/*
+		 * What a mode costs shows in the whole cycle (the send's
+		 * wake-up of the daemon included), so compare modes on the
+		 * time from one caller read's message to the next; a long
+		 * gap (nobody asked) says nothing and counts the wait only.
+		 */
+		lat = t1 - t0;
+		if (ft->spin.last_ns && t1 - ft->spin.last_ns < FD_SPIN_CYCLE_MAX_NS)
+			lat = t1 - ft->spin.last_ns;
+		ft->spin.last_ns = t1;
+		fd_spin_learn(ft, spin, t1 - t0, lat);
+	}
+
+	/* Leaving with background replies to come: the receiver reads them. */
+	wake_rx = atomic_load(&ft->rx_wanted) && ft->conn &&
+		  fc_conn_num_background(ft->conn);
+	pthread_mutex_lock(&ft->tok_lock);
+	ft->tok_holder = FD_TOK_NONE;
+	ft->caller_ns = fd_now_ns();
+	if (r > 0) {
+		ft->delivered += (uint64_t)r;
+		ft->caller_reads += (uint64_t)r;
+	}
+	if (!wake_rx)
+		atomic_store(&ft->rx_wanted, 0);
+	if (ft->tok_waiters || (wake_rx && atomic_load(&ft->rx_parked)))
+		pthread_cond_broadcast(&ft->tok_cv);
+	pthread_mutex_unlock(&ft->tok_lock);
+	if (r < 0) {
+		fd_peer_gone(ft, r == FD_EOF ? 0 : -r);
+		return -ENOTCONN;
+	}
+	return r;
 }
 
 /* ---- the io_uring receiver ---------------------------------------------------- */
@@ -746,6 +1106,11 @@ static void fd_stop_rx(struct fd_transport *ft)
 		return;
 	atomic_store(&ft->stopping, 1);
 	fc_fd_transport_shutdown(&ft->base);
+	if (ft->caller_recv) {
+		pthread_mutex_lock(&ft->tok_lock);
+		pthread_cond_broadcast(&ft->tok_cv);
+		pthread_mutex_unlock(&ft->tok_lock);
+	}
 	if (fd_rx_self == ft)
 		pthread_detach(ft->rx); /* detached from a callback: cannot join */
 	else
@@ -793,10 +1158,15 @@ static void fd_destroy(struct fc_transport *t)
 	fd_drop_deferred(ft);
 	if (ft->fd >= 0)
 		close(ft->fd);
+	if (ft->caller_recv) {
+		pthread_cond_destroy(&ft->tok_cv);
+		pthread_mutex_destroy(&ft->tok_lock);
+	}
 	plat->free(plat->ctx, ft->buf);
 	plat->free(plat->ctx, ft);
 }
 
+/* Syscall path: callers read for themselves (recv), else the receiver. */
 static const struct fc_transport_ops fd_ops = {
 	.version = FC_TRANSPORT_VERSION,
 	.name = "fd",
@@ -804,6 +1174,18 @@ static const struct fc_transport_ops fd_ops = {
 	.poll = NULL,	/* a receiver thread delivers */
 	.attach = fd_attach,
 	.destroy = fd_destroy,
+	.recv = fd_recv,
+};
+
+/* io_uring path: the receiver thread owns the socket's receive. */
+static const struct fc_transport_ops fd_ops_uring = {
+	.version = FC_TRANSPORT_VERSION,
+	.name = "fd",
+	.send = fd_send,
+	.poll = NULL,
+	.attach = fd_attach,
+	.destroy = fd_destroy,
+	.recv = NULL,
 };
 
 static enum fc_fd_io fd_io_from_env(enum fc_fd_io io)
@@ -908,7 +1290,13 @@ int fc_fd_transport_new(const struct fc_platform *plat,
 
 #ifdef FUSECORE_HAVE_LIBURING
 	ft->nbufs = cfg->uring_bufs ? cfg->uring_bufs : FD_URING_BUFS;
-	if (io == FC_FD_IO_AUTO || io == FC_FD_IO_URING) {
+	/*
+	 * AUTO is the syscall path: its callers read replies themselves,
+	 * which beats any receiver thread on latency.  io_uring on request.
+	 */
+	if (io == FC_FD_IO_AUTO)
+		io = FC_FD_IO_SYSCALLS;
+	if (io == FC_FD_IO_URING) {
 		err = fd_uring_init(ft, cfg->uring_no_multishot);
 		if (err == 0) {
 			io = FC_FD_IO_URING;
@@ -922,7 +1310,41 @@ int fc_fd_transport_new(const struct fc_platform *plat,
 		}
 	}
 #endif
+	if (io == FC_FD_IO_AUTO)
+		io = FC_FD_IO_SYSCALLS;
 	ft->io = io;
+	if (io == FC_FD_IO_SYSCALLS) {
+		pthread_condattr_t ca;
+		struct timeval tv = { .tv_sec = FD_RECV_TIMEOUT_MS / 1000,
+				      .tv_usec = (FD_RECV_TIMEOUT_MS % 1000) * 1000 };
+
+		/* A blocked caller read ends after FD_RECV_TIMEOUT_MS to re-check. */
+		if (setsockopt(ft->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+			err = -errno;
+			goto fail_ring;
+		}
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		if (pthread_mutex_init(&ft->tok_lock, NULL) ||
+		    pthread_cond_init(&ft->tok_cv, &ca)) {
+			pthread_condattr_destroy(&ca);
+			err = -ENOMEM;
+			goto fail_ring;
+		}
+		pthread_condattr_destroy(&ca);
+		atomic_init(&ft->rx_parked, 0);
+		atomic_init(&ft->rx_wanted, 0);
+		ft->caller_recv = 1;
+		ft->spin.mode = 0;
+		ft->spin.epoch = FD_SPIN_EPOCH_MIN;
+		ft->spin.hitrate = 1024;
+		/* A fixed polling budget in ns (0: always block), for measurements. */
+		ft->spin_fixed = getenv("FUSECORE_FD_SPIN_NS") ?
+				 atol(getenv("FUSECORE_FD_SPIN_NS")) : -1;
+		if (ft->spin_fixed > (long)FD_SPIN_MAX_NS)
+			ft->spin_fixed = FD_SPIN_MAX_NS;
+	}
+	ft->base.ops = ft->caller_recv ? &fd_ops : &fd_ops_uring;
 	if (io == FC_FD_IO_SYSCALLS
 #ifdef FUSECORE_HAVE_LIBURING
 	    || !ft->multishot
@@ -938,6 +1360,10 @@ int fc_fd_transport_new(const struct fc_platform *plat,
 	return 0;
 
 fail_ring:
+	if (ft->caller_recv) {
+		pthread_cond_destroy(&ft->tok_cv);
+		pthread_mutex_destroy(&ft->tok_lock);
+	}
 #ifdef FUSECORE_HAVE_LIBURING
 	if (ft->ring_ready) {
 		io_uring_queue_exit(&ft->ring);
@@ -987,6 +1413,14 @@ void fc_fd_transport_stats(struct fc_transport *t, struct fc_fd_stats *out)
 	out->tx_bytes = atomic_load(&ft->tx_bytes);
 	out->tx_deferred = atomic_load(&ft->tx_deferred);
 	out->uring_rearms = atomic_load(&ft->uring_rearms);
+	if (ft->caller_recv) {
+		pthread_mutex_lock(&ft->tok_lock);
+		out->caller_reads = ft->caller_reads;
+		out->spin_reads = ft->spin.spins;
+		out->spin_hits = ft->spin.spin_hits;
+		out->spin_ns = ft->tok_holder == FD_TOK_CALLER ? 0 : fd_spin_budget(ft);
+		pthread_mutex_unlock(&ft->tok_lock);
+	}
 }
 
 int fc_fd_size_socket_buffers(int fd, size_t bufsize, size_t *msg_limit)

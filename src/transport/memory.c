@@ -39,6 +39,14 @@ struct mem_msg {
 	unsigned char data[];
 };
 
+/*
+ * Requests up to MEM_SMALL bytes (every metadata request) travel in
+ * buffers kept for reuse, at most MEM_SMALL_KEEP of them, so that a round
+ * trip allocates nothing.
+ */
+#define MEM_SMALL 512u
+#define MEM_SMALL_KEEP 32u
+
 struct mem_transport {
 	struct fc_transport base;	/* first: the core sees only this */
 	const struct fc_platform *plat;
@@ -48,6 +56,8 @@ struct mem_transport {
 
 	struct mem_msg *head, *tail;
 	unsigned nqueued;
+	struct mem_msg *spare;	/* small buffers for reuse */
+	unsigned nspare;
 
 	/* Set by attach(); NULL before and after. */
 	struct fc_conn *conn;
@@ -88,12 +98,51 @@ static void mem_drop_queue(struct mem_transport *mt)
 	mt->nqueued = 0;
 }
 
+/* A message buffer for @total bytes: a spare small one if any (lock held). */
+static struct mem_msg *mem_take_spare(struct mem_transport *mt, size_t total)
+{
+	struct mem_msg *msg = mt->spare;
+
+	if (total > MEM_SMALL || !msg)
+		return NULL;
+	mt->spare = msg->next;
+	mt->nspare--;
+	return msg;
+}
+
+/* Done with @msg (lock held): keep a small one, free the rest. */
+static void mem_put_msg(struct mem_transport *mt, struct mem_msg *msg)
+{
+	if (msg->len <= MEM_SMALL && mt->nspare < MEM_SMALL_KEEP) {
+		msg->next = mt->spare;
+		mt->spare = msg;
+		mt->nspare++;
+		return;
+	}
+	mt->plat->free(mt->plat->ctx, msg);
+}
+
+static void mem_copy_in(struct mem_msg *msg, const struct fc_iov *iov,
+			unsigned niov, size_t total)
+{
+	size_t off = 0;
+	unsigned i;
+
+	msg->next = NULL;
+	msg->len = total;
+	for (i = 0; i < niov; i++) {
+		if (iov[i].len)
+			memcpy(msg->data + off, iov[i].base, iov[i].len);
+		off += iov[i].len;
+	}
+}
+
 static int mem_send(struct fc_transport *t, const struct fc_iov *iov,
 		    unsigned niov, const struct fc_send_info *info)
 {
 	struct mem_transport *mt = to_mem(t);
 	struct mem_msg *msg;
-	size_t total = 0, off = 0;
+	size_t total = 0;
 	unsigned i;
 
 	/*
@@ -109,19 +158,21 @@ static int mem_send(struct fc_transport *t, const struct fc_iov *iov,
 		total += iov[i].len;
 	}
 
-	/* Copy before taking the lock: the caller's pieces may be large. */
-	msg = mt->plat->alloc(mt->plat->ctx, sizeof(*msg) + total);
-	if (!msg)
-		return -ENOMEM;
-	msg->next = NULL;
-	msg->len = total;
-	for (i = 0; i < niov; i++) {
-		if (iov[i].len)
-			memcpy(msg->data + off, iov[i].base, iov[i].len);
-		off += iov[i].len;
-	}
-
 	mem_lock(mt);
+	/* A small request is copied into a spare buffer under the lock. */
+	msg = mem_take_spare(mt, total);
+	if (msg) {
+		mem_copy_in(msg, iov, niov, total);
+	} else {
+		/* Copy before taking the lock: the caller's pieces may be large. */
+		mem_unlock(mt);
+		msg = mt->plat->alloc(mt->plat->ctx,
+				      sizeof(*msg) + (total > MEM_SMALL ? total : MEM_SMALL));
+		if (!msg)
+			return -ENOMEM;
+		mem_copy_in(msg, iov, niov, total);
+		mem_lock(mt);
+	}
 	if (mt->gone) {
 		mem_unlock(mt);
 		mt->plat->free(mt->plat->ctx, msg);
@@ -185,6 +236,12 @@ static void mem_destroy(struct fc_transport *t)
 	const struct fc_platform *plat = mt->plat;
 
 	mem_drop_queue(mt);
+	while (mt->spare) {
+		struct mem_msg *msg = mt->spare;
+
+		mt->spare = msg->next;
+		plat->free(plat->ctx, msg);
+	}
 	plat->cond_free(plat->ctx, mt->queue_changed);
 	plat->mutex_free(plat->ctx, mt->lock);
 	plat->free(plat->ctx, mt);
@@ -285,11 +342,17 @@ long fc_mem_daemon_read(struct fc_transport *t, void *buf, size_t cap,
 	if (!mt->head)
 		mt->tail = NULL;
 	mt->nqueued--;
+	len = (long)msg->len;
+	if (msg->len <= MEM_SMALL) {
+		/* Small: copied under the lock, the buffer kept for reuse. */
+		memcpy(buf, msg->data, msg->len);
+		mem_put_msg(mt, msg);
+		mem_unlock(mt);
+		return len;
+	}
 	mem_unlock(mt);
 
-	if (msg->len)
-		memcpy(buf, msg->data, msg->len);
-	len = (long)msg->len;
+	memcpy(buf, msg->data, msg->len);
 	mt->plat->free(mt->plat->ctx, msg);
 	return len;
 }
