@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages libfusecore builds, tests and runs with.
 # Skips apt entirely when everything is already there; needs root otherwise.
+# --bench adds what only the benchmarks use (scripts/bench.sh).
 set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang   # compilers and build
@@ -10,9 +11,12 @@ packages=(
 	libfuse3-dev fuse3                       # reference daemons (libfuse3 examples)
 	qemu-system-common                       # /usr/lib/qemu/virtiofsd
 	libedit-dev                              # the fusecore shell's line editing
-	libcjson-dev                             # fusecore run --json, report checks
+	libcjson-dev                             # fusecore run --json, report checks, fusecore-bench
 	doxygen                                  # the API reference (docs/Doxyfile)
 )
+if [ "${1:-}" = "--bench" ]; then
+	packages+=(valgrind)                     # fusecore-bench: instructions per round trip (callgrind)
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
