@@ -328,7 +328,7 @@ struct fc_virtiofsd_config {
 	 * -o sandbox=namespace|chroot; NULL: "chroot" (works as root on a
 	 * host and in containers without CAP_SYS_ADMIN; "namespace" needs
 	 * mount, pid and net namespaces).  Both need root: the C virtiofsd
-	 * refuses to start otherwise (it writes /run/virtiofsd/<socket>.pid).
+	 * refuses to start otherwise (it writes /run/virtiofsd/SOCKET.pid).
 	 */
 	const char *sandbox;
 	/** -o announce_submounts: flag FUSE_ATTR_SUBMOUNT on mount points. */
