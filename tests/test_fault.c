@@ -118,7 +118,7 @@ static void answer_readdirplus(struct fc_mock *m, struct fc_mock_exp *exp,
 			       const struct fc_mock_req *r, void *ctx)
 {
 	struct daemon *d = ctx;
-	unsigned char buf[2 * 160];
+	unsigned char buf[2 * 160] = { 0 };
 	struct fc_read_in ri;
 	size_t len = 0;
 	unsigned i;

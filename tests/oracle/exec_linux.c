@@ -129,7 +129,7 @@ void ora_exec_linux(const char *mnt, const struct ora_op *ops, unsigned nops,
 	char path[ORA_PATH_MAX * 2 + 64], path2[ORA_PATH_MAX * 2 + 64], mark[32];
 	struct sigaction sa;
 	struct stat st;
-	unsigned i;
+	volatile unsigned i; /* kept across the SIGBUS siglongjmp */
 
 	for (i = 0; i < ORA_SLOTS; i++)
 		fds[i] = -1;
@@ -401,8 +401,9 @@ void ora_exec_linux(const char *mnt, const struct ora_op *ops, unsigned nops,
 		case ORA_MSTORE:
 		case ORA_MLOAD: {
 			unsigned char *m = maps[op->slot2];
-			size_t n = op->kind == ORA_MSTORE ? ora_data_fill(&op->data, ws->wbuf)
-							  : (size_t)op->len;
+			volatile size_t n = op->kind == ORA_MSTORE ?
+					    ora_data_fill(&op->data, ws->wbuf) :
+					    (size_t)op->len;
 
 			if (!m) {
 				ret = -EINVAL;
