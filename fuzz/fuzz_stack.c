@@ -2285,16 +2285,6 @@ static void run_vfs_op(struct harness *hs, uint8_t op)
 		int64_t off = (int16_t)pr16(hs);
 		int whence = pr8(hs) % 5;
 
-		/*
-		 * Known open (vfs-lseek-overflow): SEEK_END (and SEEK_CUR) add
-		 * the offset to a daemon-given size of up to INT64_MAX in
-		 * signed arithmetic (src/vfs_sim/sys_io.c fc_sys_lseek): UB.
-		 * Unless strict, only offsets <= 0 go with them.
-		 */
-		if ((whence == FC_SEEK_END || whence == FC_SEEK_CUR) && off > 0 &&
-		    FZ_KNOWN("vfs-lseek-overflow", 1))
-			off = -off;
-
 		if ((fd = pick_fd(hs, &slot)) >= 0)
 			check_err((long)fc_sys_lseek(p, fd, off, whence));
 		break;

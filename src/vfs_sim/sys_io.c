@@ -351,6 +351,11 @@ int64_t fc_sys_lseek(struct fc_proc *p, int fd, int64_t off, int whence)
 			pos = err;
 			goto out;
 		}
+		/* Linux's loff_t sum wraps negative: vfs_setpos says EINVAL. */
+		if (off > 0 && size > INT64_MAX - off) {
+			pos = -EINVAL;
+			goto out;
+		}
 		pos = size + off;
 		break;
 	case FC_SEEK_DATA:
