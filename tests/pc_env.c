@@ -7,161 +7,14 @@
 
 #include "pc_env.h"
 
-/* ---- the observing platform ------------------------------------------------ */
-
-static void *tp_alloc(void *ctx, size_t size)
-{
-	struct pc_platform *tp = ctx;
-	void *p = tp->base->alloc(tp->base->ctx, size);
-
-	if (p) {
-		pthread_mutex_lock(&tp->lock);
-		tp->live_allocs++;
-		pthread_mutex_unlock(&tp->lock);
-	}
-	return p;
-}
-
-static void tp_free(void *ctx, void *ptr)
-{
-	struct pc_platform *tp = ctx;
-
-	if (ptr) {
-		pthread_mutex_lock(&tp->lock);
-		tp->live_allocs--;
-		pthread_mutex_unlock(&tp->lock);
-	}
-	tp->base->free(tp->base->ctx, ptr);
-}
-
-static struct fc_mutex *tp_mutex_new(void *ctx)
-{
-	struct pc_platform *tp = ctx;
-
-	return tp->base->mutex_new(tp->base->ctx);
-}
-
-static void tp_mutex_free(void *ctx, struct fc_mutex *m)
-{
-	struct pc_platform *tp = ctx;
-
-	tp->base->mutex_free(tp->base->ctx, m);
-}
-
-static void tp_mutex_lock(void *ctx, struct fc_mutex *m)
-{
-	struct pc_platform *tp = ctx;
-
-	tp->base->mutex_lock(tp->base->ctx, m);
-}
-
-static void tp_mutex_unlock(void *ctx, struct fc_mutex *m)
-{
-	struct pc_platform *tp = ctx;
-
-	tp->base->mutex_unlock(tp->base->ctx, m);
-}
-
-static struct fc_cond *tp_cond_new(void *ctx)
-{
-	struct pc_platform *tp = ctx;
-
-	return tp->base->cond_new(tp->base->ctx);
-}
-
-static void tp_cond_free(void *ctx, struct fc_cond *c)
-{
-	struct pc_platform *tp = ctx;
-
-	tp->base->cond_free(tp->base->ctx, c);
-}
-
-static unsigned tp_slot(struct pc_platform *tp, const char *what)
-{
-	unsigned i;
-
-	for (i = 0; i < PC_MAX_WHAT && tp->what[i]; i++)
-		if (strcmp(tp->what[i], what) == 0)
-			return i;
-	ck_assert_msg(i < PC_MAX_WHAT, "too many wait reasons");
-	tp->what[i] = what;
-	return i;
-}
-
-static void tp_count(struct pc_platform *tp, const char *what, int delta)
-{
-	pthread_mutex_lock(&tp->lock);
-	tp->blocked[tp_slot(tp, what ? what : "?")] += (unsigned)delta;
-	pthread_cond_broadcast(&tp->changed);
-	pthread_mutex_unlock(&tp->lock);
-}
-
-/* Counted while @m is still held: once the test sees it, the waiter sleeps. */
-static void tp_cond_wait(void *ctx, struct fc_cond *c, struct fc_mutex *m,
-			 const char *what)
-{
-	struct pc_platform *tp = ctx;
-
-	tp_count(tp, what, 1);
-	tp->base->cond_wait(tp->base->ctx, c, m, what);
-	tp_count(tp, what, -1);
-}
-
-static void tp_cond_broadcast(void *ctx, struct fc_cond *c)
-{
-	struct pc_platform *tp = ctx;
-
-	tp->base->cond_broadcast(tp->base->ctx, c);
-}
-
-static uint64_t tp_now_ns(void *ctx)
-{
-	struct pc_platform *tp = ctx;
-
-	return tp->base->now_ns(tp->base->ctx);
-}
-
-static void tp_init(struct pc_platform *tp)
-{
-	memset(tp, 0, sizeof(*tp));
-	tp->base = fc_platform_posix();
-	pthread_mutex_init(&tp->lock, NULL);
-	pthread_cond_init(&tp->changed, NULL);
-	tp->plat.version = FC_PLATFORM_VERSION;
-	tp->plat.ctx = tp;
-	tp->plat.alloc = tp_alloc;
-	tp->plat.free = tp_free;
-	tp->plat.mutex_new = tp_mutex_new;
-	tp->plat.mutex_free = tp_mutex_free;
-	tp->plat.mutex_lock = tp_mutex_lock;
-	tp->plat.mutex_unlock = tp_mutex_unlock;
-	tp->plat.cond_new = tp_cond_new;
-	tp->plat.cond_free = tp_cond_free;
-	tp->plat.cond_wait = tp_cond_wait;
-	tp->plat.cond_broadcast = tp_cond_broadcast;
-	tp->plat.now_ns = tp_now_ns;
-	tp->plat.log = NULL;
-}
-
 void pc_wait_blocked(struct pc_env *e, const char *what, unsigned n)
 {
-	struct pc_platform *tp = &e->tp;
-
-	pthread_mutex_lock(&tp->lock);
-	while (tp->blocked[tp_slot(tp, what)] < n)
-		pthread_cond_wait(&tp->changed, &tp->lock);
-	pthread_mutex_unlock(&tp->lock);
+	obs_wait_blocked(&e->tp, what, n);
 }
 
 unsigned pc_blocked(struct pc_env *e, const char *what)
 {
-	struct pc_platform *tp = &e->tp;
-	unsigned n;
-
-	pthread_mutex_lock(&tp->lock);
-	n = tp->blocked[tp_slot(tp, what)];
-	pthread_mutex_unlock(&tp->lock);
-	return n;
+	return obs_blocked(&e->tp, what);
 }
 
 /* ---- the daemon's file ------------------------------------------------------- */
@@ -355,7 +208,7 @@ void pc_up(struct pc_env *e, const struct pc_opts *o, const void *content,
 	struct fc_init_out io;
 
 	memset(e, 0, sizeof(*e));
-	tp_init(&e->tp);
+	obs_platform_init(&e->tp);
 	pthread_mutex_init(&e->flock, NULL);
 	ck_assert_uint_le(len, PC_FILE_MAX);
 	memcpy(e->data, content, len);
@@ -427,8 +280,7 @@ void pc_down(struct pc_env *e)
 	ck_assert_uint_eq(unexpected, 0);
 	ck_assert_int_eq(e->tp.live_allocs, 0);
 	pthread_mutex_destroy(&e->flock);
-	pthread_cond_destroy(&e->tp.changed);
-	pthread_mutex_destroy(&e->tp.lock);
+	obs_platform_destroy(&e->tp);
 }
 
 /* ---- operations -------------------------------------------------------------------- */

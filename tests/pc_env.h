@@ -20,24 +20,14 @@
 #include "fusecore/mock.h"
 #include "fusecore/ops.h"
 #include "fusecore/pagecache.h"
+#include "obs_platform.h"
 
 #define PC_NODE 5          /* nodeid of the file "f" */
 #define PC_GEN 1
 #define PC_FILE_MAX (1u << 20)
-#define PC_MAX_WHAT 16
-
-struct pc_platform {
-	struct fc_platform plat;
-	const struct fc_platform *base;
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	const char *what[PC_MAX_WHAT];
-	unsigned blocked[PC_MAX_WHAT];
-	long live_allocs;
-};
 
 struct pc_env {
-	struct pc_platform tp;
+	struct obs_platform tp;
 	struct fc_mock *m;
 	struct fc_conn *c;
 	struct fc_client *cl;

@@ -23,189 +23,15 @@
 #include "fusecore/platform.h"
 #include "fusecore/proto.h"
 #include "fusecore/transport.h"
+#include "obs_platform.h"
 
 #define S_IFREG_ 0100000u
 #define S_IFDIR_ 0040000u
 
-/* ---- An observing platform ------------------------------------------------ */
-
-#define TP_MAX_WHAT 16
-
-/*
- * fc_platform_posix() with two additions: it counts, per "what" string,
- * the tasks blocked in cond_wait, so a test can wait until a caller is
- * really blocked (instead of sleeping); and it counts live allocations, so
- * every test ends with a leak check.
- */
-struct test_platform {
-	struct fc_platform plat;	/* handed to the code; ctx = this */
-	const struct fc_platform *base;
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	const char *what[TP_MAX_WHAT];
-	unsigned blocked[TP_MAX_WHAT];
-	long live_allocs;
-};
-
-static void *tp_alloc(void *ctx, size_t size)
-{
-	struct test_platform *tp = ctx;
-	void *p = tp->base->alloc(tp->base->ctx, size);
-
-	if (p) {
-		pthread_mutex_lock(&tp->lock);
-		tp->live_allocs++;
-		pthread_mutex_unlock(&tp->lock);
-	}
-	return p;
-}
-
-static void tp_free(void *ctx, void *ptr)
-{
-	struct test_platform *tp = ctx;
-
-	if (ptr) {
-		pthread_mutex_lock(&tp->lock);
-		tp->live_allocs--;
-		pthread_mutex_unlock(&tp->lock);
-	}
-	tp->base->free(tp->base->ctx, ptr);
-}
-
-static struct fc_mutex *tp_mutex_new(void *ctx)
-{
-	struct test_platform *tp = ctx;
-
-	return tp->base->mutex_new(tp->base->ctx);
-}
-
-static void tp_mutex_free(void *ctx, struct fc_mutex *m)
-{
-	struct test_platform *tp = ctx;
-
-	tp->base->mutex_free(tp->base->ctx, m);
-}
-
-static void tp_mutex_lock(void *ctx, struct fc_mutex *m)
-{
-	struct test_platform *tp = ctx;
-
-	tp->base->mutex_lock(tp->base->ctx, m);
-}
-
-static void tp_mutex_unlock(void *ctx, struct fc_mutex *m)
-{
-	struct test_platform *tp = ctx;
-
-	tp->base->mutex_unlock(tp->base->ctx, m);
-}
-
-static struct fc_cond *tp_cond_new(void *ctx)
-{
-	struct test_platform *tp = ctx;
-
-	return tp->base->cond_new(tp->base->ctx);
-}
-
-static void tp_cond_free(void *ctx, struct fc_cond *c)
-{
-	struct test_platform *tp = ctx;
-
-	tp->base->cond_free(tp->base->ctx, c);
-}
-
-/* Slot of @what, created on first use (tp->lock held). */
-static unsigned tp_slot(struct test_platform *tp, const char *what)
-{
-	unsigned i;
-
-	for (i = 0; i < TP_MAX_WHAT && tp->what[i]; i++)
-		if (strcmp(tp->what[i], what) == 0)
-			return i;
-	ck_assert_msg(i < TP_MAX_WHAT, "too many wait reasons");
-	tp->what[i] = what;
-	return i;
-}
-
-static void tp_count(struct test_platform *tp, const char *what, int delta)
-{
-	pthread_mutex_lock(&tp->lock);
-	tp->blocked[tp_slot(tp, what ? what : "?")] += (unsigned)delta;
-	pthread_cond_broadcast(&tp->changed);
-	pthread_mutex_unlock(&tp->lock);
-}
-
-/*
- * The waiter is counted while it still holds @m: whatever the test does
- * next to the object it waits on needs @m, so by then the waiter really
- * sleeps.
- */
-static void tp_cond_wait(void *ctx, struct fc_cond *c, struct fc_mutex *m,
-			 const char *what)
-{
-	struct test_platform *tp = ctx;
-
-	tp_count(tp, what, 1);
-	tp->base->cond_wait(tp->base->ctx, c, m, what);
-	tp_count(tp, what, -1);
-}
-
-static void tp_cond_broadcast(void *ctx, struct fc_cond *c)
-{
-	struct test_platform *tp = ctx;
-
-	tp->base->cond_broadcast(tp->base->ctx, c);
-}
-
-static uint64_t tp_now_ns(void *ctx)
-{
-	struct test_platform *tp = ctx;
-
-	return tp->base->now_ns(tp->base->ctx);
-}
-
-static void tp_init(struct test_platform *tp)
-{
-	memset(tp, 0, sizeof(*tp));
-	tp->base = fc_platform_posix();
-	pthread_mutex_init(&tp->lock, NULL);
-	pthread_cond_init(&tp->changed, NULL);
-	tp->plat.version = FC_PLATFORM_VERSION;
-	tp->plat.ctx = tp;
-	tp->plat.alloc = tp_alloc;
-	tp->plat.free = tp_free;
-	tp->plat.mutex_new = tp_mutex_new;
-	tp->plat.mutex_free = tp_mutex_free;
-	tp->plat.mutex_lock = tp_mutex_lock;
-	tp->plat.mutex_unlock = tp_mutex_unlock;
-	tp->plat.cond_new = tp_cond_new;
-	tp->plat.cond_free = tp_cond_free;
-	tp->plat.cond_wait = tp_cond_wait;
-	tp->plat.cond_broadcast = tp_cond_broadcast;
-	tp->plat.now_ns = tp_now_ns;
-	tp->plat.log = NULL; /* the malformed-reply tests would be noisy */
-}
-
-static void tp_destroy(struct test_platform *tp)
-{
-	pthread_cond_destroy(&tp->changed);
-	pthread_mutex_destroy(&tp->lock);
-}
-
-/* Wait until at least @n tasks are blocked on @what. */
-static void tp_wait_blocked(struct test_platform *tp, const char *what,
-			    unsigned n)
-{
-	pthread_mutex_lock(&tp->lock);
-	while (tp->blocked[tp_slot(tp, what)] < n)
-		pthread_cond_wait(&tp->changed, &tp->lock);
-	pthread_mutex_unlock(&tp->lock);
-}
-
 /* ---- Test environment ------------------------------------------------------ */
 
 struct env {
-	struct test_platform tp;
+	struct obs_platform tp;
 	struct fc_mock *m;
 	struct fc_transport *t;
 	struct fc_conn *c;
@@ -240,7 +66,7 @@ static void env_setup(struct env *e, enum fc_transport_kind kind, int threaded)
 	struct fc_conn_config cfg;
 
 	memset(e, 0, sizeof(*e));
-	tp_init(&e->tp);
+	obs_platform_init(&e->tp);
 	e->threaded = threaded;
 	ck_assert_int_eq(fc_mock_new(&e->tp.plat, &e->m), 0);
 	ck_assert_int_eq(fc_mock_new_transport(e->m, kind, !threaded, &e->t),
@@ -264,7 +90,7 @@ static void env_teardown(struct env *e)
 	fc_conn_free(e->c);
 	fc_mock_free(e->m);
 	ck_assert_int_eq(e->tp.live_allocs, 0);
-	tp_destroy(&e->tp);
+	obs_platform_destroy(&e->tp);
 }
 
 /* INIT with @o as the reply; returns fc_conn_init()'s result. */
@@ -1484,7 +1310,7 @@ START_TEST(test_interrupt_eagain_then_eintr)
 
 	caller_start(&cl, &e, 5, &task);
 	ck_assert_int_eq(fc_mock_wait_held(orig, 1), 0);
-	tp_wait_blocked(&e.tp, "reply", 1);
+	obs_wait_blocked(&e.tp, "reply", 1);
 	target = fc_mock_exp_last(orig)->hdr.unique;
 
 	fc_conn_interrupt(e.c, &task, 0);
@@ -1527,7 +1353,7 @@ START_TEST(test_interrupt_enosys_disables)
 
 	caller_start(&cl, &e, 5, &task);
 	ck_assert_int_eq(fc_mock_wait_held(a, 1), 0);
-	tp_wait_blocked(&e.tp, "reply", 1);
+	obs_wait_blocked(&e.tp, "reply", 1);
 	fc_conn_interrupt(e.c, &task, 0);
 	ck_assert_int_eq(fc_mock_wait_answered(intr, 1), 0);
 	ck_assert_int_eq(fc_mock_exp_result(intr, 0), 0);
@@ -1539,7 +1365,7 @@ START_TEST(test_interrupt_enosys_disables)
 	/* no_interrupt is set: the next interrupt sends nothing. */
 	caller_start(&cl, &e, 6, &task);
 	ck_assert_int_eq(fc_mock_wait_held(b, 1), 0);
-	tp_wait_blocked(&e.tp, "reply", 1);
+	obs_wait_blocked(&e.tp, "reply", 1);
 	fc_conn_interrupt(e.c, &task, 0);
 	ck_assert_uint_eq(fc_mem_queued(e.t), 0);
 	ck_assert_int_eq(fc_mock_release(b), 0);
@@ -1619,7 +1445,7 @@ static void check_abort(int by_daemon)
 	for (i = 0; i < 3; i++)
 		caller_start(&cl[i], &e, 1, &task[i]);
 	ck_assert_int_eq(fc_mock_wait_held(sync, 3), 0);
-	tp_wait_blocked(&e.tp, "reply", 3);
+	obs_wait_blocked(&e.tp, "reply", 3);
 	/* One background request with the daemon, one queued behind it. */
 	bg_submit(&e, &bg[0], &log, 0, 200);
 	bg_submit(&e, &bg[1], &log, 1, 201);
@@ -1753,7 +1579,7 @@ START_TEST(test_requests_wait_for_init)
 
 	/* fuse_block_alloc: the request waits for INIT, unsent. */
 	caller_start(&cl, &e, 5, NULL);
-	tp_wait_blocked(&e.tp, "init", 1);
+	obs_wait_blocked(&e.tp, "init", 1);
 	ck_assert_uint_eq(fc_mock_nrecorded(e.m), 1);
 	ck_assert_uint_eq(fc_mem_queued(e.t), 0);
 
@@ -1939,7 +1765,7 @@ END_TEST
 
 START_TEST(test_memory_transport)
 {
-	struct test_platform tp;
+	struct obs_platform tp;
 	struct fc_transport *t;
 	struct fc_in_header h;
 	struct fc_send_info info;
@@ -1947,7 +1773,7 @@ START_TEST(test_memory_transport)
 	unsigned char buf[128];
 	const char body[] = "body";
 
-	tp_init(&tp);
+	obs_platform_init(&tp);
 	ck_assert_int_eq(fc_mem_transport_new(&tp.plat, FC_TRANSPORT_VIRTIO_FS,
 					      NULL, NULL, &t), 0);
 	ck_assert_int_eq(t->kind, FC_TRANSPORT_VIRTIO_FS);
@@ -1990,7 +1816,7 @@ START_TEST(test_memory_transport)
 	ck_assert_int_eq(t->ops->send(t, iov, 2, &info), -ENOTCONN);
 	t->ops->destroy(t);
 	ck_assert_int_eq(tp.live_allocs, 0);
-	tp_destroy(&tp);
+	obs_platform_destroy(&tp);
 }
 END_TEST
 
@@ -2001,11 +1827,11 @@ static int count_pump(void *ctx)
 
 START_TEST(test_memory_transport_polled)
 {
-	struct test_platform tp;
+	struct obs_platform tp;
 	struct fc_transport *t;
 	int calls = 0;
 
-	tp_init(&tp);
+	obs_platform_init(&tp);
 	ck_assert_int_eq(fc_mem_transport_new(&tp.plat, FC_TRANSPORT_FUSE_DEV,
 					      count_pump, &calls, &t), 0);
 	ck_assert_ptr_nonnull(t->ops->poll);
@@ -2016,7 +1842,7 @@ START_TEST(test_memory_transport_polled)
 	ck_assert_int_eq(t->ops->poll(t, 1), -ENOTCONN);
 	t->ops->destroy(t);
 	ck_assert_int_eq(tp.live_allocs, 0);
-	tp_destroy(&tp);
+	obs_platform_destroy(&tp);
 }
 END_TEST
 
