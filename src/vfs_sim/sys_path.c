@@ -346,23 +346,34 @@ static int chown_common(struct vctx *c, struct vfs_path *vp, uint32_t uid,
 	return vfs_setattr(c, vp, NULL, &in, kill);
 }
 
+/*
+ * The *at() path argument with AT_SYMLINK_NOFOLLOW / AT_EMPTY_PATH (any
+ * other flag is EINVAL), resolved and held.
+ */
+static int resolve_at(struct vctx *c, int dirfd, const char *path, int flags,
+		      struct vfs_path *vp)
+{
+	unsigned wf = W_FOLLOW;
+
+	if (flags & ~(FC_AT_SYMLINK_NOFOLLOW | FC_AT_EMPTY_PATH))
+		return -EINVAL;
+	if (flags & FC_AT_SYMLINK_NOFOLLOW)
+		wf = 0;
+	if (flags & FC_AT_EMPTY_PATH)
+		wf |= W_EMPTY_PATH;
+	return resolve_hold(c, dirfd, path, wf, vp);
+}
+
 int fc_sys_fchmodat(struct fc_proc *p, int dirfd, const char *path,
 		    uint32_t mode, int flags)
 {
 	struct vfs_path vp;
 	struct vctx c;
-	unsigned wf = W_FOLLOW;
 	int err = vctx_begin(&c, p);
 
 	if (err)
 		return err;
-	if (flags & ~(FC_AT_SYMLINK_NOFOLLOW | FC_AT_EMPTY_PATH))
-		return (int)vctx_end(&c, -EINVAL);
-	if (flags & FC_AT_SYMLINK_NOFOLLOW)
-		wf = 0;
-	if (flags & FC_AT_EMPTY_PATH)
-		wf |= W_EMPTY_PATH;
-	err = resolve_hold(&c, dirfd, path, wf, &vp);
+	err = resolve_at(&c, dirfd, path, flags, &vp);
 	if (err)
 		return (int)vctx_end(&c, err);
 	if (VFS_S_ISLNK(d_mode(vp.d)))
@@ -398,18 +409,11 @@ int fc_sys_fchownat(struct fc_proc *p, int dirfd, const char *path,
 {
 	struct vfs_path vp;
 	struct vctx c;
-	unsigned wf = W_FOLLOW;
 	int err = vctx_begin(&c, p);
 
 	if (err)
 		return err;
-	if (flags & ~(FC_AT_SYMLINK_NOFOLLOW | FC_AT_EMPTY_PATH))
-		return (int)vctx_end(&c, -EINVAL);
-	if (flags & FC_AT_SYMLINK_NOFOLLOW)
-		wf = 0;
-	if (flags & FC_AT_EMPTY_PATH)
-		wf |= W_EMPTY_PATH;
-	err = resolve_hold(&c, dirfd, path, wf, &vp);
+	err = resolve_at(&c, dirfd, path, flags, &vp);
 	if (!err)
 		err = chown_common(&c, &vp, uid, gid);
 	release_path(&c, &vp);
@@ -526,7 +530,6 @@ int fc_sys_utimensat(struct fc_proc *p, int dirfd, const char *path,
 {
 	struct vfs_path vp;
 	struct vctx c;
-	unsigned wf = W_FOLLOW;
 	int err = vctx_begin(&c, p);
 
 	if (err)
@@ -541,11 +544,7 @@ int fc_sys_utimensat(struct fc_proc *p, int dirfd, const char *path,
 			return (int)vctx_end(&c, -EINVAL);
 		err = fd_path(&c, dirfd, &vp);
 	} else {
-		if (flags & FC_AT_SYMLINK_NOFOLLOW)
-			wf = 0;
-		if (flags & FC_AT_EMPTY_PATH)
-			wf |= W_EMPTY_PATH;
-		err = resolve_hold(&c, dirfd, path, wf, &vp);
+		err = resolve_at(&c, dirfd, path, flags, &vp);
 	}
 	if (!err)
 		err = utimes_common(&c, &vp, ts);
