@@ -556,7 +556,7 @@ static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 	static const uint32_t types[4] = { 0, FC_S_IFDIR, FC_S_IFREG, 0 };
 
 	if (vfs_tame(hs))
-		v &= (uint8_t)~0x30; /* the natural file type */
+		v &= (uint8_t)~0x70; /* the natural file type, a valid size */
 	memset(at, 0, sizeof(*at));
 	at->ino = ino;
 	at->mode = (((v >> 4) & 3) == 0 ? type : types[(v >> 4) & 3]) | 0644;
