@@ -918,6 +918,14 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 		memset(&ao, 0, sizeof(ao));
 		ao.attr_valid = v & 1;
 		fill_attr(hs, &ao.attr, rq->nodeid, natural_type(hs, rq, body, blen), v & 0xf0);
+		/*
+		 * A truncation takes the size the daemon answers, writeback
+		 * cache or not (fuse_do_setattr: truncate_pagecache to it):
+		 * a smaller one drops what was written past it.
+		 */
+		if ((si.valid & FC_FATTR_SIZE) && sh && ao.attr.size < si.size &&
+		    ao.attr.size < sh->app_end)
+			sh->tainted = 1;
 		plen = hs->minor < 9 ? FC_COMPAT_ATTR_OUT_SIZE : sizeof(ao);
 		memcpy(p, &ao, plen);
 		break;
