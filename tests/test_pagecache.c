@@ -1139,6 +1139,114 @@ START_TEST(changed_size_invalidates)
 }
 END_TEST
 
+static int is_armed(const struct fc_mock_req *r, void *ctx)
+{
+	(void)r;
+	return *(const int *)ctx;
+}
+
+/* A LOOKUP or GETATTR of "f" in a thread, its reply held. */
+struct attr_asker {
+	struct pc_env *e;
+	int lookup;
+	int result;
+	uint64_t size;      /* what the call handed back */
+	pthread_t t;
+};
+
+static void *do_ask_attr(void *arg)
+{
+	struct attr_asker *w = arg;
+	struct fc_entry ent;
+	struct fc_attr attr;
+
+	if (w->lookup) {
+		w->result = fc_lookup(w->e->cl, &w->e->who, fc_client_root(w->e->cl),
+				      "f", 1, &ent);
+		if (!w->result) {
+			w->size = fc_node_attr(ent.node)->size;
+			fc_node_put(w->e->cl, ent.node);
+		}
+	} else {
+		w->result = fc_getattr(w->e->cl, &w->e->who, w->e->node, NULL, 1,
+				       &attr);
+		w->size = attr.size;
+	}
+	return NULL;
+}
+
+/*
+ * fuse_change_attributes with attr_version: a LOOKUP (_i == 1) or GETATTR
+ * (_i == 0) answered with the size from before a write that completed
+ * while the reply was on its way must not shrink the cached size back
+ * (the read after it would end at the old size); one sent after the
+ * write is taken.
+ */
+START_TEST(attr_reply_older_than_write_dropped)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES, .threaded = 1 };
+	struct pc_env e;
+	struct attr_asker w = { .e = &e, .lookup = _i };
+	struct fc_mock_exp *old;
+	struct fc_open_ctx *of;
+	struct fc_attr attr;
+	int armed = 0;
+	char buf[16];
+
+	pc_up(&e, &o, "abcd", 4);
+	/* The answer as the daemon had it before the write: size 4, for 60 s. */
+	if (w.lookup) {
+		struct fc_entry_out eo;
+
+		old = fc_mock_expect(e.m, FC_LOOKUP, FC_ROOT_ID);
+		fc_mock_entry_out(&eo, PC_NODE, PC_GEN, FC_S_IFREG | 0644);
+		eo.attr.size = 4;
+		eo.attr_valid = 60;
+		eo.entry_valid = 60;
+		ck_assert_int_eq(fc_mock_exp_reply(old, &eo, sizeof(eo)), 0);
+	} else {
+		struct fc_attr_out ao;
+
+		old = fc_mock_expect(e.m, FC_GETATTR, PC_NODE);
+		fc_mock_attr_out(&ao, PC_NODE, FC_S_IFREG | 0644);
+		ao.attr.size = 4;
+		ao.attr_valid = 60;
+		ck_assert_int_eq(fc_mock_exp_reply(old, &ao, sizeof(ao)), 0);
+	}
+	fc_mock_exp_match(old, is_armed, &armed);
+	fc_mock_exp_times(old, 1);
+	fc_mock_exp_hold(old);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, RDWR, 0);
+
+	armed = 1;
+	ck_assert_int_eq(pthread_create(&w.t, NULL, do_ask_attr, &w), 0);
+	ck_assert_int_eq(fc_mock_wait_held(old, 1), 0);
+	ck_assert_int_eq(pwrite_(&e, of, "efgh", 4), 4);
+	ck_assert_uint_eq(fc_node_attr(e.node)->size, 8);
+	ck_assert_int_eq(fc_mock_release(old), 0);
+	pthread_join(w.t, NULL);
+	ck_assert_int_eq(w.result, 0);
+	/* Dropped whole: the size stays, the caller sees it, nothing is trusted for 60 s. */
+	ck_assert_uint_eq(w.size, 8);
+	ck_assert_uint_eq(fc_node_attr(e.node)->size, 8);
+	ck_assert_uint_eq(fc_node_attr_deadline(e.node), 0);
+	ck_assert_int_eq(fc_cache_read(e.cl, &e.who, of, buf, sizeof(buf), 0), 8);
+	ck_assert(memcmp(buf, "abcdefgh", 8) == 0);
+
+	/* A GETATTR sent after the write is taken: the daemon's file shrank. */
+	pthread_mutex_lock(&e.flock);
+	e.size = 6;
+	pthread_mutex_unlock(&e.flock);
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, of, 1, &attr), 0);
+	ck_assert_uint_eq(attr.size, 6);
+	ck_assert_uint_eq(fc_node_attr(e.node)->size, 6);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* ---- notifications ----------------------------------------------------------------------- */
 
 static void notify_inval(struct pc_env *e, uint64_t ino, int64_t off,
@@ -1434,6 +1542,7 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, keep_cache_honoured_at_open);
 	tcase_add_test(tc, changed_mtime_invalidates_with_auto_inval_data);
 	tcase_add_test(tc, changed_size_invalidates);
+	tcase_add_loop_test(tc, attr_reply_older_than_write_dropped, 0, 2);
 	tcase_add_test(tc, notify_inval_inode_drops_pages);
 	tcase_add_test(tc, notify_inval_inode_writes_dirty_page_first);
 	tcase_add_test(tc, notify_store_fills_cache);

@@ -396,7 +396,7 @@ static void short_read(struct fc_cnode *cn, uint64_t attr_ver, uint64_t pos)
 	fc_client_lock(cl);
 	if (n->attr_version == attr_ver && pos < n->attr.size) {
 		n->attr.size = pos;
-		n->attr_version++;
+		fc_node_attr_changed_locked(cl, n);
 	}
 	fc_client_unlock(cl);
 }
@@ -1082,7 +1082,7 @@ void fc_cache_hook_setattr_end(struct fc_client *cl, struct fc_node *n,
 	if (!err) {
 		fc_client_lock(cl);
 		n->attr.size = newsize;
-		n->attr_version++;
+		fc_node_attr_changed_locked(cl, n);
 		fc_client_unlock(cl);
 	}
 	/* Queued writeback goes out now, cropped to the new size. */
@@ -1505,7 +1505,7 @@ static long wb_write(struct fc_cnode *cn, const struct fc_caller *who,
 		fc_client_lock(cl);
 		if (cpos + bytes > cn->node->attr.size)
 			cn->node->attr.size = cpos + bytes;
-		cn->node->attr_version++;
+		fc_node_attr_changed_locked(cl, cn->node);
 		cn->node->attr_deadline = 0;
 		fc_client_unlock(cl);
 	}

@@ -23,7 +23,7 @@ static int inval_inode(struct fc_client *cl, const void *payload)
 	/* fuse_reverse_inval_inode: the attributes first ... */
 	fc_client_lock(cl);
 	n->attr_deadline = 0;
-	n->attr_version++;
+	fc_node_attr_changed_locked(cl, n);
 	fc_client_unlock(cl);
 	/* ... then, with off >= 0, [off, off + len) of the pages (to EOF if len <= 0). */
 	if (o.off >= 0 && n->cache) {
@@ -77,7 +77,7 @@ static int store(struct fc_client *cl, const void *payload, size_t len)
 	if (end > fsize) {
 		n->attr.size = end;
 		fsize = end;
-		n->attr_version++;
+		fc_node_attr_changed_locked(cl, n);
 		n->attr_deadline = 0;
 	}
 	fc_client_unlock(cl);

@@ -21,7 +21,7 @@ struct fc_node {
 	int stale;               /* nodeid reused with another generation/type */
 	struct fc_attr attr;
 	uint64_t attr_deadline;  /* platform-clock ns */
-	uint64_t attr_version;   /* bumped on every attribute change */
+	uint64_t attr_version;   /* client's attr_ctr at the last change */
 	uint64_t wb_err_seq;     /* writeback error sequence (errseq_t) */
 	void *priv;
 	struct fc_node *hnext;   /* node table chain, or the stale list */
@@ -70,6 +70,7 @@ struct fc_client {
 	struct fc_node_slab *slabs;  /* node storage (inode.c), freed with the client */
 	struct fc_node *free_nodes;  /* unused slab slots, linked by hnext */
 	struct fc_cache *cache;   /* the attached page cache (cache.c), or NULL */
+	uint64_t attr_ctr;        /* fc->attr_version: stamps attribute changes */
 };
 
 static inline void fc_client_lock(struct fc_client *cl)
@@ -135,11 +136,14 @@ int fc_attr_ok(const struct fc_attr *attr);
  * Take an entry reply (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK, CREATE,
  * READDIRPLUS): validate it, find or make the node, count the lookup and
  * fill @out.  @want_type is the S_IFMT the operation created (0: any).
+ * @attr_version: fc_cl_attr_version() before the request, or 0 when the
+ * attributes are taken whatever happened meanwhile (fuse_iget's argument).
  * Returns 0, -ENOENT for a negative entry (nodeid 0, with the entry
  * deadline set), or -EIO (counted) for a reply that cannot be used.
  */
 int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
-		  uint32_t want_type, int allow_negative, struct fc_entry *out);
+		  uint32_t want_type, int allow_negative, uint64_t attr_version,
+		  struct fc_entry *out);
 
 /*
  * Return @nlookup lookups of @nodeid to the daemon: queued, sent with the
@@ -148,10 +152,24 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
  */
 void fc_cl_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup);
 
-/* Refresh the node's attributes from a reply (fuse_change_attributes). */
-void fc_node_update_attr(struct fc_client *cl, struct fc_node *n,
-			 const struct fc_attr *attr, uint64_t valid,
-			 uint32_t valid_nsec);
+/*
+ * fuse_get_attr_version: taken before sending a request whose reply
+ * carries attributes (LOOKUP, GETATTR, READDIRPLUS).  A reply is dropped
+ * when the node changed after that (fuse_change_attributes): an answer
+ * the daemon gave before a local write or truncation must not bring the
+ * old size back.
+ */
+uint64_t fc_cl_attr_version(struct fc_client *cl);
+
+/*
+ * Client lock held: @n's attributes changed here (a reply taken, a write,
+ * a truncation); fi->attr_version = atomic64_inc_return(&fc->attr_version).
+ */
+static inline void fc_node_attr_changed_locked(struct fc_client *cl,
+					       struct fc_node *n)
+{
+	n->attr_version = ++cl->attr_ctr;
+}
 
 /* A reply that breaks the protocol: counted, -EIO. */
 int fc_cl_bad_reply(struct fc_client *cl);

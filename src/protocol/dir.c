@@ -45,6 +45,7 @@ int fc_lookup(struct fc_client *cl, const struct fc_caller *who,
 {
 	struct fc_entry_out eo;
 	struct fc_args a;
+	uint64_t attr_version;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -62,6 +63,7 @@ int fc_lookup(struct fc_client *cl, const struct fc_caller *who,
 	a.out_numargs = 1;
 	a.out[0].value = &eo;
 	a.out[0].size = sizeof(eo);
+	attr_version = fc_cl_attr_version(cl);
 	err = fc_cl_send(cl, &a);
 	/*
 	 * fuse_lookup: a daemon's ENOENT is a negative entry that is not
@@ -69,7 +71,7 @@ int fc_lookup(struct fc_client *cl, const struct fc_caller *who,
 	 */
 	if (err < 0)
 		return err;
-	return fc_entry_take(cl, &eo, 0, 1, out);
+	return fc_entry_take(cl, &eo, 0, 1, attr_version, out);
 }
 
 /* ---- creating entries ---------------------------------------------------------- */
@@ -94,7 +96,8 @@ static int create_new_entry(struct fc_client *cl, struct fc_args *a,
 	err = fc_cl_send(cl, a);
 	if (err < 0)
 		return err;
-	err = fc_entry_take(cl, &eo, want_type, 0, out);
+	/* create_new_entry: fuse_iget with attr_version 0. */
+	err = fc_entry_take(cl, &eo, want_type, 0, 0, out);
 	if (!err)
 		dir_changed(cl, dir);
 	return err;
@@ -480,6 +483,7 @@ int fc_readdir(struct fc_client *cl, const struct fc_caller *who,
 	unsigned char *buf;
 	size_t pos;
 	struct dir_rec r;
+	uint64_t attr_version;
 	int len, n = 0;
 
 	if (dir->stale)
@@ -509,6 +513,7 @@ int fc_readdir(struct fc_client *cl, const struct fc_caller *who,
 	a.out_numargs = 1;
 	a.out[0].value = buf;
 	a.out[0].size = size;
+	attr_version = fc_cl_attr_version(cl);
 	len = fc_cl_send(cl, &a);
 	if (len < 0)
 		goto out;
@@ -543,7 +548,8 @@ int fc_readdir(struct fc_client *cl, const struct fc_caller *who,
 		 * when out of memory).
 		 */
 		if (plus && plus_counted(&r)) {
-			int err = fc_entry_take(cl, &r.eo, 0, 0, &de.entry);
+			int err = fc_entry_take(cl, &r.eo, 0, 0, attr_version,
+						&de.entry);
 
 			if (err == -EIO)
 				fc_cl_forget(cl, r.eo.nodeid, 1);

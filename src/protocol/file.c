@@ -209,7 +209,7 @@ static void truncated_locally(struct fc_client *cl, struct fc_node *node)
 {
 	fc_client_lock(cl);
 	node->attr.size = 0;
-	node->attr_version++;
+	fc_node_attr_changed_locked(cl, node);
 	node->attr_deadline = 0;
 	fc_client_unlock(cl);
 }
@@ -412,7 +412,7 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 	 * 0 or 1, or has bad attributes is -EIO and the handle is dropped
 	 * without RELEASE (fuse_file_free).
 	 */
-	err = fc_entry_take(cl, &eo, FC_S_IFREG, 0, &ent);
+	err = fc_entry_take(cl, &eo, FC_S_IFREG, 0, 0, &ent); /* fuse_iget(.., 0) */
 	if (err == -ENOMEM) {
 		/* fuse_iget failed: the handle goes back synchronously. */
 		struct fc_release_in rin;
@@ -589,7 +589,7 @@ static void written_locally(struct fc_client *cl, struct fc_node *node,
 			    uint64_t end, int grew)
 {
 	fc_client_lock(cl);
-	node->attr_version++;
+	fc_node_attr_changed_locked(cl, node);
 	if (grew && end > node->attr.size)
 		node->attr.size = end;
 	node->attr_deadline = 0;

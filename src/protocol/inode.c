@@ -585,33 +585,40 @@ static void attr_clamp(struct fc_attr *a)
 		a->ctimensec = FC_NSEC_MAX;
 }
 
-/* Lock held. */
+uint64_t fc_cl_attr_version(struct fc_client *cl)
+{
+	uint64_t v;
+
+	fc_client_lock(cl);
+	v = cl->attr_ctr;
+	fc_client_unlock(cl);
+	return v;
+}
+
+/*
+ * Lock held.  fuse_change_attributes: a reply to a request sent before
+ * the node's last change (@attr_version older than the node's; 0 takes
+ * it anyway) is dropped whole, deadline included.
+ */
 static void update_attr_locked(struct fc_client *cl, struct fc_node *n,
-			       const struct fc_attr *attr, uint64_t deadline)
+			       const struct fc_attr *attr, uint64_t deadline,
+			       uint64_t attr_version)
 {
 	struct fc_attr old = n->attr;
 
+	if (attr_version && n->attr_version > attr_version)
+		return;
 	n->attr = *attr;
 	attr_clamp(&n->attr);
 	n->attr_deadline = deadline;
-	n->attr_version++;
+	fc_node_attr_changed_locked(cl, n);
 	/* fuse_change_attributes: what the page cache keeps or drops. */
 	fc_cache_hook_attr_locked(cl, n, &old);
 }
 
-void fc_node_update_attr(struct fc_client *cl, struct fc_node *n,
-			 const struct fc_attr *attr, uint64_t valid,
-			 uint32_t valid_nsec)
-{
-	uint64_t deadline = fc_deadline(cl, valid, valid_nsec);
-
-	fc_client_lock(cl);
-	update_attr_locked(cl, n, attr, deadline);
-	fc_client_unlock(cl);
-}
-
 int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
-		  uint32_t want_type, int allow_negative, struct fc_entry *out)
+		  uint32_t want_type, int allow_negative, uint64_t attr_version,
+		  struct fc_entry *out)
 {
 	struct fc_attr attr = eo->attr;
 	uint64_t generation = eo->generation;
@@ -658,15 +665,20 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 		table_insert(cl, n);
 	}
 	n->nlookup++;
-	update_attr_locked(cl, n, &attr, attr_deadline);
+	update_attr_locked(cl, n, &attr, attr_deadline, attr_version);
 	fc_client_unlock(cl);
 	out->node = n;
 	return 0;
 }
 
-/* Take a GETATTR/SETATTR reply (fuse_do_getattr, fuse_do_setattr). */
+/*
+ * Take a GETATTR/SETATTR reply (fuse_do_getattr, fuse_do_setattr) as of
+ * @attr_version (update_attr_locked).  @out gets what the node has then:
+ * the reply's attributes, or the newer ones a dropped reply left.
+ */
 static int take_attr_out(struct fc_client *cl, struct fc_node *n,
-			 const struct fc_attr_out *ao, struct fc_attr *out)
+			 const struct fc_attr_out *ao, uint64_t attr_version,
+			 struct fc_attr *out)
 {
 	if (!fc_attr_ok(&ao->attr))
 		return fc_cl_bad_reply(cl);
@@ -678,7 +690,8 @@ static int take_attr_out(struct fc_client *cl, struct fc_node *n,
 		return fc_cl_bad_reply(cl);
 	}
 	update_attr_locked(cl, n, &ao->attr,
-			   fc_deadline(cl, ao->attr_valid, ao->attr_valid_nsec));
+			   fc_deadline(cl, ao->attr_valid, ao->attr_valid_nsec),
+			   attr_version);
 	if (out)
 		*out = n->attr;
 	fc_client_unlock(cl);
@@ -692,6 +705,7 @@ int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
 	struct fc_getattr_in in;
 	struct fc_attr_out ao;
 	struct fc_args a;
+	uint64_t attr_version;
 	int err;
 
 	if (node->stale)
@@ -716,10 +730,11 @@ int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
 	fc_arg_in(&a, &in, sizeof(in));
 	fc_arg_out(&a, &ao, sizeof(ao));
 	memset(&ao, 0, sizeof(ao));
+	attr_version = fc_cl_attr_version(cl);
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
 		return err;
-	return take_attr_out(cl, node, &ao, out);
+	return take_attr_out(cl, node, &ao, attr_version, out);
 }
 
 int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
@@ -750,7 +765,7 @@ int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
 	memset(&ao, 0, sizeof(ao));
 	err = fc_cl_send(cl, &a);
 	if (err >= 0)
-		err = take_attr_out(cl, node, &ao, out);
+		err = take_attr_out(cl, node, &ao, 0, out);
 	fc_cache_hook_setattr_end(cl, node, &in, err, &ao.attr);
 	return err;
 }

@@ -1501,17 +1501,15 @@ static void *worker_main(void *arg)
 			break;
 		}
 		/*
-		 * Only the call's success is checked, not the size: a LOOKUP or
-		 * GETATTR reply for this file that another thread's stat() had
-		 * in flight while this write completed may install the older
-		 * size (libfusecore does not yet drop attributes older than a
-		 * local write, as Linux does with attr_version).  The contents
-		 * are checked after the threads end.
+		 * Another thread's stat() of this file may have had a LOOKUP
+		 * or GETATTR in flight across the write: its older size must
+		 * not come back (fuse_change_attributes, attr_version).
 		 */
 		r = fc_sys_fstat(w->p, fd, &st);
-		if (r < 0) {
-			cli_fmt(w->failure, sizeof(w->failure), "thread %u: fstat = %s",
-				 w->id, cli_errname(r));
+		if (r < 0 || st.size != (int64_t)(round + 1) * WORKER_CHUNK) {
+			cli_fmt(w->failure, sizeof(w->failure), "thread %u: fstat = %s, size %lld",
+				 w->id, r < 0 ? cli_errname(r) : "0",
+				 r < 0 ? -1LL : (long long)st.size);
 			break;
 		}
 		w->ops += 4;
