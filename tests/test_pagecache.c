@@ -1228,10 +1228,10 @@ START_TEST(attr_reply_older_than_write_dropped)
 	ck_assert_int_eq(fc_mock_release(old), 0);
 	pthread_join(w.t, NULL);
 	ck_assert_int_eq(w.result, 0);
-	/* Dropped whole: the size stays, the caller sees it, nothing is trusted for 60 s. */
+	/* Dropped whole: the size stays, the caller sees it, still stale. */
 	ck_assert_uint_eq(w.size, 8);
 	ck_assert_uint_eq(fc_node_attr(e.node)->size, 8);
-	ck_assert_uint_eq(fc_node_attr_deadline(e.node), 0);
+	ck_assert(fc_node_attr_stale(e.cl, e.node, FC_STATX_SIZE));
 	ck_assert_int_eq(fc_cache_read(e.cl, &e.who, of, buf, sizeof(buf), 0), 8);
 	ck_assert(memcmp(buf, "abcdefgh", 8) == 0);
 
@@ -1242,6 +1242,69 @@ START_TEST(attr_reply_older_than_write_dropped)
 	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, of, 1, &attr), 0);
 	ck_assert_uint_eq(attr.size, 6);
 	ck_assert_uint_eq(fc_node_attr(e.node)->size, 6);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
+/*
+ * fuse_update_get_attr with fi->inval_mask: a writeback WRITE leaves only
+ * mtime, ctime and blocks stale (fuse_writepage_end), so a read past the
+ * end, which needs the size, asks nothing while stat() does; a READ leaves
+ * the atime stale (fuse_invalidate_atime), which stat() needs and a size
+ * question does not.  (Live Linux 6.18 with passthrough_ll: after msync
+ * of a file opened O_APPEND by the daemon, the read saw the kernel's size.)
+ */
+START_TEST(local_changes_stale_only_their_fields)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES };
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	struct fc_vma *vma;
+	struct fc_attr attr;
+	unsigned ga;
+	char buf[32];
+
+	pc_up(&e, &o, CONTENT, 18);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	ck_assert_int_eq(fc_cache_mmap(e.cl, &e.who, of, 0, 4096,
+				       FC_PROT_READ | FC_PROT_WRITE,
+				       FC_MAP_SHARED, &vma), 0);
+	ck_assert_int_eq(fc_vma_store(vma, 0, "X", 1), 1);
+	ck_assert_int_eq(fc_vma_msync(vma, &e.who, 0, 4096, FC_MS_SYNC), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
+	ga = pc_count(&e, FC_GETATTR);
+	ck_assert(!fc_node_attr_stale(e.cl, e.node, FC_STATX_SIZE));
+	ck_assert(fc_node_attr_stale(e.cl, e.node, FC_STATX_MTIME));
+	ck_assert_int_eq(fc_cache_read(e.cl, &e.who, of, buf, sizeof(buf), 0), 18);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga);
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, NULL, 0, &attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 1);
+	/* Taken: nothing is stale until the next change. */
+	ck_assert(!fc_node_attr_stale(e.cl, e.node, FC_STATX_BASIC_STATS));
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, NULL, 0, &attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 1);
+
+	/* A READ: the atime is stale, the size is not. */
+	ck_assert_int_eq(fc_read(e.cl, &e.who, of, buf, 4, 0, FC_IO_DIRECT), 4);
+	ck_assert(fc_node_attr_stale(e.cl, e.node, FC_STATX_ATIME));
+	ck_assert_int_eq(fc_update_attr(e.cl, &e.who, e.node, of, FC_STATX_SIZE,
+					&attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 1);
+	ck_assert_int_eq(fc_update_attr(e.cl, &e.who, e.node, of, 0, &attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 1);
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, NULL, 0, &attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 2);
+
+	/* A write-through WRITE: the size is stale too. */
+	ck_assert_int_eq(pwrite_(&e, of, "yz", 18), 2);
+	ck_assert_int_eq(fc_update_attr(e.cl, &e.who, e.node, of, FC_STATX_SIZE,
+					&attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 3);
+	ck_assert_uint_eq(attr.size, 20);
+	fc_vma_unmap(vma);
 	ck_assert_int_eq(pc_close(&e, of), 0);
 	pc_down(&e);
 }
@@ -1456,6 +1519,42 @@ START_TEST(writeback_cache_mode_owns_size_and_times)
 }
 END_TEST
 
+/*
+ * fuse_get_cache_mask: in writeback-cache mode a cached write leaves the
+ * size, mtime and ctime the client's own, so reading past the end or
+ * appending asks nothing; stat() still asks for the blocks (and keeps the
+ * local size).
+ */
+START_TEST(writeback_cache_mode_size_needs_no_getattr)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES | FC_WRITEBACK_CACHE };
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	struct fc_attr attr;
+	uint64_t pos;
+	unsigned ga;
+	char buf[32];
+
+	pc_up(&e, &o, CONTENT, 18);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR | FC_O_APPEND, 0);
+	ga = pc_count(&e, FC_GETATTR);
+	ck_assert_int_eq(pwrite_(&e, of, "tail", 0), 4);
+	pos = 0;
+	ck_assert_int_eq(fc_cache_write(e.cl, &e.who, of, "!", 1, &pos), 1);
+	ck_assert_uint_eq(fc_node_attr(e.node)->size, 23);
+	ck_assert_int_eq(fc_cache_read(e.cl, &e.who, of, buf, sizeof(buf), 0), 23);
+	ck_assert(memcmp(buf + 18, "tail!", 5) == 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga);
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, NULL, 0, &attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_GETATTR), ga + 1);
+	ck_assert_uint_eq(attr.size, 23);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* In writeback-cache mode dirty data goes out at close, before FLUSH. */
 START_TEST(writeback_cache_mode_close_writes_before_flush)
 {
@@ -1543,11 +1642,13 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, changed_mtime_invalidates_with_auto_inval_data);
 	tcase_add_test(tc, changed_size_invalidates);
 	tcase_add_loop_test(tc, attr_reply_older_than_write_dropped, 0, 2);
+	tcase_add_test(tc, local_changes_stale_only_their_fields);
 	tcase_add_test(tc, notify_inval_inode_drops_pages);
 	tcase_add_test(tc, notify_inval_inode_writes_dirty_page_first);
 	tcase_add_test(tc, notify_store_fills_cache);
 	tcase_add_test(tc, notify_retrieve_answers_with_notify_reply);
 	tcase_add_test(tc, writeback_cache_mode_owns_size_and_times);
+	tcase_add_test(tc, writeback_cache_mode_size_needs_no_getattr);
 	tcase_add_test(tc, writeback_cache_mode_close_writes_before_flush);
 	tcase_add_test(tc, writeback_refused_for_stale_node);
 	suite_add_tcase(s, tc);

@@ -285,9 +285,47 @@ int fc_readlink(struct fc_client *cl, const struct fc_caller *who,
 
 /* ---- Attributes ---------------------------------------------------------------- */
 
+/* statx() mask bits: what a caller asks of the attributes (fc_update_attr, fc_statx). */
+#define FC_STATX_TYPE        0x001u
+#define FC_STATX_MODE        0x002u
+#define FC_STATX_NLINK       0x004u
+#define FC_STATX_UID         0x008u
+#define FC_STATX_GID         0x010u
+#define FC_STATX_ATIME       0x020u
+#define FC_STATX_MTIME       0x040u
+#define FC_STATX_CTIME       0x080u
+#define FC_STATX_INO         0x100u
+#define FC_STATX_SIZE        0x200u
+#define FC_STATX_BLOCKS      0x400u
+#define FC_STATX_BASIC_STATS 0x7ffu
+#define FC_STATX_BTIME       0x800u
+
 /**
- * The node's attributes into @out.  Unless @force, cached attributes
- * still within their timeout are returned without a request.  With @of,
+ * The node's attributes into @out as fuse_update_attributes() gets them
+ * for a caller that needs the fields in @request_mask (FC_STATX_* basic
+ * stats): GETATTR is sent only when the attributes timed out, or when a
+ * field asked for was left stale by a local change -- a write leaves
+ * size, mtime, ctime and blocks stale, a READ, READLINK or READDIR the
+ * atime -- and is not one the client keeps itself (in writeback-cache
+ * mode size, mtime and ctime of a regular file).  A mask of 0 never asks.
+ * With @of, GETATTR carries FUSE_GETATTR_FH and its fh.
+ */
+int fc_update_attr(struct fc_client *cl, const struct fc_caller *who,
+		   struct fc_node *node, struct fc_open_ctx *of,
+		   uint32_t request_mask, struct fc_attr *out);
+
+/**
+ * Non-zero if fc_update_attr() with @request_mask would ask the daemon
+ * now (fuse_update_get_attr's choice), for a caller such as statx() that
+ * decides itself how to ask.
+ */
+int fc_node_attr_stale(struct fc_client *cl, const struct fc_node *n,
+		       uint32_t request_mask);
+
+
+/**
+ * The node's attributes into @out.  With @force GETATTR is always sent;
+ * without, this is fc_update_attr() with FC_STATX_BASIC_STATS.  With @of,
  * GETATTR carries FUSE_GETATTR_FH and its fh.  A reply that changes the
  * file type is -EIO and makes the node stale: later calls get -ESTALE
  * without a request (Linux's fuse_make_bad, with ESTALE for EIO).

@@ -133,21 +133,6 @@ extern "C" {
 #define FC_DT_LNK     10
 #define FC_DT_SOCK    12
 
-/* statx() mask bits. */
-#define FC_STATX_TYPE        0x001u
-#define FC_STATX_MODE        0x002u
-#define FC_STATX_NLINK       0x004u
-#define FC_STATX_UID         0x008u
-#define FC_STATX_GID         0x010u
-#define FC_STATX_ATIME       0x020u
-#define FC_STATX_MTIME       0x040u
-#define FC_STATX_CTIME       0x080u
-#define FC_STATX_INO         0x100u
-#define FC_STATX_SIZE        0x200u
-#define FC_STATX_BLOCKS      0x400u
-#define FC_STATX_BASIC_STATS 0x7ffu
-#define FC_STATX_BTIME       0x800u
-
 /* statfs f_type values. */
 #define FC_FUSE_SUPER_MAGIC  0x65735546u
 #define FC_RAMFS_MAGIC       0x858458f6u

@@ -524,7 +524,7 @@ static void wb_finish(struct fc_wb_req *r, int error)
 		 * is trusted instead (fuse_writepage_end).
 		 */
 		fc_client_lock(cc->cl);
-		cn->node->attr_deadline = 0;
+		fc_node_inval_locked(cn->node, FC_STATX_MODIFY);
 		fc_client_unlock(cc->cl);
 	}
 	cc_lock(cc);
@@ -1247,7 +1247,8 @@ long fc_cache_read(struct fc_client *cl, const struct fc_caller *who,
 		 */
 		if (fc_cl_has(cl, FC_AUTO_INVAL_DATA) ||
 		    off + size > fc_cc_isize(cl, n)) {
-			err = fc_getattr(cl, who, n, of, 0, &attr);
+			err = fc_update_attr(cl, who, n, of, FC_STATX_SIZE,
+					     &attr);
 			if (err)
 				return err;
 		}
@@ -1450,8 +1451,9 @@ static long wb_write(struct fc_cnode *cn, const struct fc_caller *who,
 	long ret = 0;
 	int err;
 
-	/* fuse_cache_write_iter: update size (EOF) and mode if expired. */
-	err = fc_getattr(cl, who, cn->node, of, 0, &attr);
+	/* fuse_cache_write_iter: update size (EOF) and mode (SUID clearing). */
+	err = fc_update_attr(cl, who, cn->node, of,
+			     FC_STATX_SIZE | FC_STATX_MODE, &attr);
 	if (err)
 		return err;
 	err = io_lock(cn, 1);
@@ -1503,10 +1505,7 @@ static long wb_write(struct fc_cnode *cn, const struct fc_caller *who,
 		done += bytes;
 		/* fuse_write_end -> fuse_write_update_attr */
 		fc_client_lock(cl);
-		if (cpos + bytes > cn->node->attr.size)
-			cn->node->attr.size = cpos + bytes;
-		fc_node_attr_changed_locked(cl, cn->node);
-		cn->node->attr_deadline = 0;
+		fc_node_written_locked(cl, cn->node, cpos + bytes);
 		fc_client_unlock(cl);
 	}
 	if (done)

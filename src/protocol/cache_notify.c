@@ -75,10 +75,8 @@ static int store(struct fc_client *cl, const void *payload, size_t len)
 	end = o.offset + o.size;
 	fsize = n->attr.size;
 	if (end > fsize) {
-		n->attr.size = end;
+		fc_node_written_locked(cl, n, end);
 		fsize = end;
-		fc_node_attr_changed_locked(cl, n);
-		n->attr_deadline = 0;
 	}
 	fc_client_unlock(cl);
 	cn = fc_cnode_get(cl, n);

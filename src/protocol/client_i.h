@@ -18,7 +18,8 @@ struct fc_node {
 	uint64_t generation;
 	uint64_t nlookup;        /* lookups the daemon counts for us */
 	unsigned refcount;       /* VFS references (dentries, open files) */
-	int stale;               /* nodeid reused with another generation/type */
+	uint16_t stale;          /* nodeid reused with another generation/type */
+	uint16_t inval_mask;     /* FC_STATX_* left stale locally (fi->inval_mask) */
 	struct fc_attr attr;
 	uint64_t attr_deadline;  /* platform-clock ns */
 	uint64_t attr_version;   /* client's attr_ctr at the last change */
@@ -170,6 +171,35 @@ static inline void fc_node_attr_changed_locked(struct fc_client *cl,
 {
 	n->attr_version = ++cl->attr_ctr;
 }
+
+/* Linux's FUSE_STATX_MODIFY and FUSE_STATX_MODSIZE: what a write leaves stale. */
+#define FC_STATX_MODIFY (FC_STATX_MTIME | FC_STATX_CTIME | FC_STATX_BLOCKS)
+#define FC_STATX_MODSIZE (FC_STATX_MODIFY | FC_STATX_SIZE)
+
+/*
+ * fuse_invalidate_attr_mask, client lock held: the fields in @mask are
+ * stale while the attribute timeout still holds for the others.
+ */
+static inline void fc_node_inval_locked(struct fc_node *n, uint32_t mask)
+{
+	n->inval_mask |= (uint16_t)mask;
+}
+
+/*
+ * fuse_write_update_attr, client lock held: data written up to @end (0:
+ * the size stays) grows the cached size; size, times and blocks are stale.
+ */
+static inline void fc_node_written_locked(struct fc_client *cl,
+					  struct fc_node *n, uint64_t end)
+{
+	fc_node_attr_changed_locked(cl, n);
+	if (end > n->attr.size)
+		n->attr.size = end;
+	fc_node_inval_locked(n, FC_STATX_MODSIZE);
+}
+
+/* fuse_invalidate_atime: after a READ, READLINK or READDIR of @n. */
+void fc_node_inval_atime(struct fc_client *cl, struct fc_node *n);
 
 /* A reply that breaks the protocol: counted, -EIO. */
 int fc_cl_bad_reply(struct fc_client *cl);

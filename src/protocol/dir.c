@@ -373,6 +373,7 @@ int fc_readlink(struct fc_client *cl, const struct fc_caller *who,
 	a.out[0].value = page;
 	a.out[0].size = FC_PAGE_SIZE - 1;
 	len = fc_cl_send(cl, &a);
+	fc_node_inval_atime(cl, node);
 	if (len >= 0 && (size_t)len >= FC_PAGE_SIZE)
 		len = fc_cl_bad_reply(cl); /* WARN_ON(res >= PAGE_SIZE) */
 	if (len >= 0 && (size_t)len > size - 1)
@@ -515,6 +516,7 @@ int fc_readdir(struct fc_client *cl, const struct fc_caller *who,
 	a.out[0].size = size;
 	attr_version = fc_cl_attr_version(cl);
 	len = fc_cl_send(cl, &a);
+	fc_node_inval_atime(cl, dir); /* fuse_readdir_uncached */
 	if (len < 0)
 		goto out;
 

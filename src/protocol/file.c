@@ -532,6 +532,7 @@ long fc_read(struct fc_client *cl, const struct fc_caller *who,
 	const struct fc_conn_info *ci = fc_cl_info(cl);
 	uint32_t max_req = ci->max_pages * FC_PAGE_SIZE;
 	size_t done = 0;
+	long err = 0;
 
 	if (of->is_dir)
 		return -EISDIR; /* generic_read_dir */
@@ -571,28 +572,26 @@ long fc_read(struct fc_client *cl, const struct fc_caller *who,
 		fc_arg_in(&a, &in, sizeof(in));
 		fc_arg_out(&a, (char *)buf + done, chunk);
 		n = fc_cl_send(cl, &a);
-		if (n < 0)
-			return done ? (long)done : n;
+		if (n < 0) {
+			err = n;
+			break;
+		}
 		done += (uint32_t)n;
 		/* A short read is the end of the file. */
 		if ((uint32_t)n < chunk)
 			break;
 	}
-	return (long)done;
+	/* __fuse_direct_read, fuse_readpages_end: the atime moved. */
+	fc_node_inval_atime(cl, of->node);
+	return done ? (long)done : err;
 }
 
-/*
- * fuse_write_update_attr: a write ending past the cached size extends it,
- * and the attributes (times, blocks) are stale.
- */
+/* fuse_write_update_attr after a WRITE, fallocate or copy_file_range. */
 static void written_locally(struct fc_client *cl, struct fc_node *node,
-			    uint64_t end, int grew)
+			    uint64_t end)
 {
 	fc_client_lock(cl);
-	fc_node_attr_changed_locked(cl, node);
-	if (grew && end > node->attr.size)
-		node->attr.size = end;
-	node->attr_deadline = 0;
+	fc_node_written_locked(cl, node, end);
 	fc_client_unlock(cl);
 }
 
@@ -687,7 +686,7 @@ long fc_write(struct fc_client *cl, const struct fc_caller *who,
 		}
 	}
 	if (done && !writeback)
-		written_locally(cl, of->node, off + done, 1);
+		written_locally(cl, of->node, off + done);
 	return done ? (long)done : ret;
 }
 
@@ -755,8 +754,8 @@ int fc_fallocate(struct fc_client *cl, const struct fc_caller *who,
 		return -EOPNOTSUPP; /* no_fallocate */
 	if (err < 0)
 		return err;
-	written_locally(cl, of->node, off + len,
-			!(mode & FC_FALLOC_FL_KEEP_SIZE));
+	written_locally(cl, of->node,
+			(mode & FC_FALLOC_FL_KEEP_SIZE) ? 0 : off + len);
 	return 0;
 }
 
@@ -800,7 +799,7 @@ long fc_copy_file_range(struct fc_client *cl, const struct fc_caller *who,
 	if (wo.size > len)
 		return fc_cl_bad_reply(cl);
 	if (wo.size)
-		written_locally(cl, out_of->node, off_out + wo.size, 1);
+		written_locally(cl, out_of->node, off_out + wo.size);
 	return (long)wo.size;
 }
 

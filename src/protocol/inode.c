@@ -611,6 +611,7 @@ static void update_attr_locked(struct fc_client *cl, struct fc_node *n,
 	n->attr = *attr;
 	attr_clamp(&n->attr);
 	n->attr_deadline = deadline;
+	n->inval_mask = 0;
 	fc_node_attr_changed_locked(cl, n);
 	/* fuse_change_attributes: what the page cache keeps or drops. */
 	fc_cache_hook_attr_locked(cl, n, &old);
@@ -698,9 +699,52 @@ static int take_attr_out(struct fc_client *cl, struct fc_node *n,
 	return 0;
 }
 
-int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
-	       struct fc_node *node, struct fc_open_ctx *of, int force,
-	       struct fc_attr *out)
+/*
+ * fuse_get_cache_mask: in writeback-cache mode the client itself keeps
+ * size, mtime and ctime of a regular file; they never need a GETATTR.
+ */
+static uint32_t cache_mask(const struct fc_client *cl, const struct fc_node *n)
+{
+	if (!cl->cache || !fc_cl_has(cl, FC_WRITEBACK_CACHE) ||
+	    (n->attr.mode & FC_S_IFMT) != FC_S_IFREG)
+		return 0;
+	return FC_STATX_SIZE | FC_STATX_MTIME | FC_STATX_CTIME;
+}
+
+/* Lock held: fuse_update_get_attr's choice whether to ask. */
+static int attr_stale_locked(struct fc_client *cl, const struct fc_node *n,
+			     uint32_t request_mask)
+{
+	request_mask &= FC_STATX_BASIC_STATS;
+	if (!request_mask)
+		return 0;
+	if (request_mask & n->inval_mask & ~cache_mask(cl, n))
+		return 1;
+	return cl->plat->now_ns(cl->plat->ctx) >= n->attr_deadline;
+}
+
+int fc_node_attr_stale(struct fc_client *cl, const struct fc_node *n,
+		       uint32_t request_mask)
+{
+	int stale;
+
+	fc_client_lock(cl);
+	stale = attr_stale_locked(cl, n, request_mask);
+	fc_client_unlock(cl);
+	return stale;
+}
+
+void fc_node_inval_atime(struct fc_client *cl, struct fc_node *n)
+{
+	fc_client_lock(cl);
+	fc_node_inval_locked(n, FC_STATX_ATIME);
+	fc_client_unlock(cl);
+}
+
+/* fuse_do_getattr: GETATTR, the reply taken as of when it was sent. */
+static int do_getattr(struct fc_client *cl, const struct fc_caller *who,
+		      struct fc_node *node, struct fc_open_ctx *of,
+		      struct fc_attr *out)
 {
 	struct fc_getattr_in in;
 	struct fc_attr_out ao;
@@ -708,19 +752,6 @@ int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
 	uint64_t attr_version;
 	int err;
 
-	if (node->stale)
-		return -ESTALE;
-	if (!force) {
-		uint64_t now = cl->plat->now_ns(cl->plat->ctx);
-
-		fc_client_lock(cl);
-		if (now < node->attr_deadline) {
-			*out = node->attr;
-			fc_client_unlock(cl);
-			return 0;
-		}
-		fc_client_unlock(cl);
-	}
 	memset(&in, 0, sizeof(in));
 	if (of) {
 		in.getattr_flags = FC_GETATTR_FH;
@@ -735,6 +766,33 @@ int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
 	if (err < 0)
 		return err;
 	return take_attr_out(cl, node, &ao, attr_version, out);
+}
+
+int fc_update_attr(struct fc_client *cl, const struct fc_caller *who,
+		   struct fc_node *node, struct fc_open_ctx *of,
+		   uint32_t request_mask, struct fc_attr *out)
+{
+	if (node->stale)
+		return -ESTALE;
+	fc_client_lock(cl);
+	if (!attr_stale_locked(cl, node, request_mask)) {
+		*out = node->attr;
+		fc_client_unlock(cl);
+		return 0;
+	}
+	fc_client_unlock(cl);
+	return do_getattr(cl, who, node, of, out);
+}
+
+int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
+	       struct fc_node *node, struct fc_open_ctx *of, int force,
+	       struct fc_attr *out)
+{
+	if (!force)
+		return fc_update_attr(cl, who, node, of, FC_STATX_BASIC_STATS, out);
+	if (node->stale)
+		return -ESTALE;
+	return do_getattr(cl, who, node, of, out);
 }
 
 int fc_setattr(struct fc_client *cl, const struct fc_caller *who,

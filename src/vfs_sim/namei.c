@@ -70,7 +70,6 @@ int vfs_permission(struct vctx *c, const struct vfs_path *p, unsigned mask)
 	struct fc_client *cl;
 	struct fc_attr snap;
 	const struct fc_attr *a = &snap;
-	uint64_t deadline;
 	int refreshed = 0, err;
 
 	if (d->sb->kind == VFS_SB_RAMFS)
@@ -81,9 +80,11 @@ int vfs_permission(struct vctx *c, const struct vfs_path *p, unsigned mask)
 	if (fc_node_is_stale(d->node))
 		return -ESTALE;
 	cl = d->sb->fuse->cl;
-	deadline = fc_node_attr_snapshot(cl, d->node, &snap);
+	fc_node_attr_snapshot(cl, d->node, &snap);
 	if (vfs_fuse_dp(d) || ((mask & MAY_EXEC) && VFS_S_ISREG(a->mode))) {
-		if (vfs_now(c->vfs) >= deadline) {
+		/* fuse_permission: mode, uid and gid stale or timed out. */
+		if (fc_node_attr_stale(cl, d->node, FC_STATX_MODE | FC_STATX_UID |
+						    FC_STATX_GID)) {
 			refreshed = 1;
 			err = perm_getattr(c, d, &snap);
 			if (err)

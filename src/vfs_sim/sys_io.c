@@ -298,7 +298,8 @@ static int64_t file_size(struct vctx *c, struct vfs_file *f, int *err)
 	 * regular file opened by the caller.
 	 */
 	if (f->of && !f->is_dir && f->node && VFS_S_ISREG(d_mode(f->path.d))) {
-		*err = fc_getattr(f->fuse->cl, &c->who, f->node, f->of, 0, &a);
+		*err = fc_update_attr(f->fuse->cl, &c->who, f->node, f->of,
+				      FC_STATX_SIZE, &a);
 		return *err ? 0 : (int64_t)a.size;
 	}
 	*err = vfs_getattr(c, f->path.d, f->path.mnt, 0, &st);

@@ -195,7 +195,7 @@ int fc_sys_statx(struct fc_proc *p, int dirfd, const char *path, int flags,
 		else if (flags & FC_AT_STATX_DONT_SYNC)
 			sync = 0;
 		else
-			sync = vfs_now(c.vfs) >= fc_node_attr_deadline(vp.d->node);
+			sync = fc_node_attr_stale(cl, vp.d->node, mask);
 		if (sync && (mask & FC_STATX_BTIME)) {
 			err = fc_statx(cl, &c.who, vp.d->node, NULL, 0,
 				       FC_STATX_BASIC_STATS | FC_STATX_BTIME, out);
