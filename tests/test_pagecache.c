@@ -1555,6 +1555,64 @@ START_TEST(writeback_cache_mode_size_needs_no_getattr)
 }
 END_TEST
 
+/*
+ * fuse_do_setattr with trust_local_cmtime: in writeback-cache mode
+ * utimensat() sends the times themselves (UTIME_NOW as the time, without
+ * MTIME_NOW) and the change time (CTIME), and they become the cached times
+ * whatever the reply says; stat() shows the time that was set.
+ */
+START_TEST(writeback_cache_mode_setattr_times_stay_local)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES | FC_WRITEBACK_CACHE };
+	struct fc_setattr_in in;
+	const struct fc_setattr_in *si;
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	struct fc_attr attr;
+
+	pc_up(&e, &o, CONTENT, 18);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	ck_assert_int_eq(pwrite_(&e, of, "X", 0), 1);
+
+	/* utimensat(path, {UTIME_NOW, 1000.5}) as the VFS hands it over. */
+	memset(&in, 0, sizeof(in));
+	in.valid = FC_FATTR_ATIME | FC_FATTR_ATIME_NOW | FC_FATTR_MTIME;
+	in.atime = 7;
+	in.mtime = 1000;
+	in.mtimensec = 5;
+	ck_assert_int_eq(fc_setattr(e.cl, &e.who, e.node, NULL, &in, &attr), 0);
+	/* The dirty data went first, with the times it gave the file. */
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
+	ck_assert_int_lt(pc_pos(&e, FC_WRITE, 0),
+			 pc_pos(&e, FC_SETATTR, pc_count(&e, FC_SETATTR) - 1));
+	si = pc_nth(&e, FC_SETATTR, pc_count(&e, FC_SETATTR) - 1)->body;
+	ck_assert_uint_eq(si->valid, FC_FATTR_ATIME | FC_FATTR_ATIME_NOW |
+				     FC_FATTR_MTIME | FC_FATTR_CTIME);
+	ck_assert_uint_eq(si->mtime, 1000);
+	ck_assert_uint_ne(si->ctime, 0);
+	ck_assert_uint_eq(attr.mtime, 1000);
+	ck_assert_uint_eq(attr.mtimensec, 5);
+	ck_assert_uint_eq(attr.ctime, si->ctime);
+	/* A GETATTR answered with the daemon's own times does not undo it. */
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, NULL, 1, &attr), 0);
+	ck_assert_uint_eq(attr.mtime, 1000);
+	ck_assert_uint_eq(attr.ctime, si->ctime);
+
+	/* UTIME_NOW for the mtime: the time itself, no MTIME_NOW. */
+	in.valid = FC_FATTR_MTIME | FC_FATTR_MTIME_NOW;
+	in.mtime = 2000;
+	in.mtimensec = 0;
+	ck_assert_int_eq(fc_setattr(e.cl, &e.who, e.node, NULL, &in, &attr), 0);
+	si = pc_nth(&e, FC_SETATTR, pc_count(&e, FC_SETATTR) - 1)->body;
+	ck_assert_uint_eq(si->valid, FC_FATTR_MTIME | FC_FATTR_CTIME);
+	ck_assert_uint_eq(attr.mtime, 2000);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* In writeback-cache mode dirty data goes out at close, before FLUSH. */
 START_TEST(writeback_cache_mode_close_writes_before_flush)
 {
@@ -1649,6 +1707,7 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, notify_retrieve_answers_with_notify_reply);
 	tcase_add_test(tc, writeback_cache_mode_owns_size_and_times);
 	tcase_add_test(tc, writeback_cache_mode_size_needs_no_getattr);
+	tcase_add_test(tc, writeback_cache_mode_setattr_times_stay_local);
 	tcase_add_test(tc, writeback_cache_mode_close_writes_before_flush);
 	tcase_add_test(tc, writeback_refused_for_stale_node);
 	suite_add_tcase(s, tc);

@@ -1016,6 +1016,35 @@ void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
 
 /* ---- SETATTR (fuse_do_setattr) ------------------------------------------------------- */
 
+/* notify_change's ATTR_CTIME, sent in writeback-cache mode: the time now. */
+static void set_ctime_now(struct fc_cnode *cn, struct fc_setattr_in *in)
+{
+	uint64_t now = now_real_ns(cn->cc);
+
+	in->valid |= FC_FATTR_CTIME;
+	in->ctime = now / 1000000000u;
+	in->ctimensec = (uint32_t)(now % 1000000000u);
+}
+
+/*
+ * fuse_do_setattr with trust_local_cmtime: the times the SETATTR carries
+ * become the cached ones (the reply's are not taken in this mode).
+ */
+static void set_local_times(struct fc_client *cl, struct fc_node *n,
+			    const struct fc_setattr_in *in)
+{
+	fc_client_lock(cl);
+	if (in->valid & FC_FATTR_MTIME) {
+		n->attr.mtime = in->mtime;
+		n->attr.mtimensec = in->mtimensec;
+	}
+	if (in->valid & FC_FATTR_CTIME) {
+		n->attr.ctime = in->ctime;
+		n->attr.ctimensec = in->ctimensec;
+	}
+	fc_client_unlock(cl);
+}
+
 void fc_cache_hook_setattr_begin(struct fc_client *cl,
 				 const struct fc_caller *who,
 				 struct fc_node *n, struct fc_setattr_in *in)
@@ -1034,6 +1063,14 @@ void fc_cache_hook_setattr_begin(struct fc_client *cl,
 		/* Flush dirty data and times before a non-truncating SETATTR. */
 		fc_cc_write_inode_now(cn, who);
 		sync_writes(cn);
+		/*
+		 * trust_local_cmtime (iattr_to_fattr): the kernel side's times
+		 * are the file's, so "now" travels as the time itself, not as
+		 * MTIME_NOW, and the change time (notify_change's ATTR_CTIME)
+		 * goes with it.
+		 */
+		in->valid &= ~FC_FATTR_MTIME_NOW;
+		set_ctime_now(cn, in);
 	}
 	if (!(in->valid & FC_FATTR_SIZE))
 		return;
@@ -1049,18 +1086,12 @@ void fc_cache_hook_setattr_begin(struct fc_client *cl,
 	cc_unlock(cl->cache);
 	cn->trunc_oldsize = fc_cc_isize(cl, n);
 	if (wb && in->size != cn->trunc_oldsize) {
-		/* trust_local_cmtime: the truncation sets the local times. */
-		uint64_t now = now_real_ns(cn->cc);
-
-		in->valid |= FC_FATTR_MTIME | FC_FATTR_CTIME;
-		in->mtime = in->ctime = now / 1000000000u;
-		in->mtimensec = in->ctimensec = (uint32_t)(now % 1000000000u);
-		fc_client_lock(cl);
-		n->attr.mtime = in->mtime;
-		n->attr.mtimensec = in->mtimensec;
-		n->attr.ctime = in->ctime;
-		n->attr.ctimensec = in->ctimensec;
-		fc_client_unlock(cl);
+		/* trust_local_cmtime: a truncation that changes the size sets both times. */
+		set_ctime_now(cn, in);
+		in->valid |= FC_FATTR_MTIME;
+		in->mtime = in->ctime;
+		in->mtimensec = in->ctimensec;
+		set_local_times(cl, n, in);
 	}
 }
 
@@ -1073,6 +1104,15 @@ void fc_cache_hook_setattr_end(struct fc_client *cl, struct fc_node *n,
 
 	if (!cl->cache || !cn)
 		return;
+	if (!err && fc_cc_wb_mode(cl)) {
+		set_local_times(cl, n, in);
+		/* The daemon has the times now: nothing left for fuse_flush_times. */
+		if (in->valid & FC_FATTR_MTIME) {
+			cc_lock(cl->cache);
+			cn->times_dirty = 0;
+			cc_unlock(cl->cache);
+		}
+	}
 	if (!(in->valid & FC_FATTR_SIZE)) {
 		if (!err)
 			fc_cc_process_pending(cn);
@@ -1096,8 +1136,6 @@ void fc_cache_hook_setattr_end(struct fc_client *cl, struct fc_node *n,
 	cc_lock(cl->cache);
 	cn->size_unstable = 0;
 	cn->pend_trunc = 0;
-	if (!err && fc_cc_wb_mode(cl) && (in->valid & FC_FATTR_MTIME))
-		cn->times_dirty = 0;
 	cc_unlock(cl->cache);
 	io_unlock(cn, 1);
 }

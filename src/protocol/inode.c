@@ -823,8 +823,11 @@ int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
 	memset(&ao, 0, sizeof(ao));
 	err = fc_cl_send(cl, &a);
 	if (err >= 0)
-		err = take_attr_out(cl, node, &ao, 0, out);
+		err = take_attr_out(cl, node, &ao, 0, NULL);
 	fc_cache_hook_setattr_end(cl, node, &in, err, &ao.attr);
+	/* What the node has now: the page cache may keep size and times. */
+	if (!err && out)
+		fc_node_attr_snapshot(cl, node, out);
 	return err;
 }
 
