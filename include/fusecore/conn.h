@@ -116,6 +116,13 @@ enum fc_args_flags {
 	FC_ARGS_OUT_VAR = 1u << 3,
 	/** Do not record ENOSYS for this opcode (the caller handles it). */
 	FC_ARGS_NO_NOSYS_CACHE = 1u << 4,
+	/**
+	 * Use a request object fc_conn_reserve() set aside, so that sending
+	 * cannot fail for lack of memory (with FC_ARGS_FORCE: a request that
+	 * has to wait may find it taken); the reservation is used up whether
+	 * or not the request goes out.
+	 */
+	FC_ARGS_RESERVED = 1u << 5,
 };
 
 /** Caller credentials, as the request header carries them. */
@@ -165,6 +172,17 @@ struct fc_args {
  * FC_ARGS_FORCE.  With FC_ARGS_NOREPLY it returns once sent.
  */
 int fc_conn_send(struct fc_conn *c, struct fc_args *args);
+
+/**
+ * Set a request object aside for one later fc_conn_send() or
+ * fc_conn_send_bg() flagged FC_ARGS_RESERVED: what Linux guarantees with
+ * __GFP_NOFAIL for the requests that must never be lost (RELEASE of an
+ * open file).  Returns 0, or -ENOMEM (then nothing was set aside).
+ */
+int fc_conn_reserve(struct fc_conn *c);
+
+/** Give back a reservation of fc_conn_reserve() that will not be used. */
+void fc_conn_unreserve(struct fc_conn *c);
 
 /**
  * Queue @args as a background request; @end runs once with its result

@@ -38,6 +38,7 @@ struct fc_open_ctx {
 	int is_dir;
 	int no_open;             /* opened without a request: no RELEASE */
 	int flock_used;          /* RELEASE carries FLOCK_UNLOCK */
+	int release_reserved;    /* a request is set aside for the RELEASE */
 	uint64_t flock_owner;    /* this open file's flock owner id */
 	struct fc_caller caller; /* credentials at open */
 	uint64_t generation;     /* node generation at open */
@@ -67,6 +68,7 @@ struct fc_client {
 	unsigned nnodes;
 	struct fc_forget *forgets;
 	unsigned nforgets, forgets_cap;
+	struct fc_node *forget_nodes; /* evicted nodes carrying their FORGET */
 	uint64_t flock_owner_ctr; /* distinct flock owner ids per open file */
 	struct fc_node_slab *slabs;  /* node storage (inode.c), freed with the client */
 	struct fc_node *free_nodes;  /* unused slab slots, linked by hnext */

@@ -98,22 +98,48 @@ struct fc_req *fc_pending_take(struct fc_conn *c, uint64_t unique)
 
 /* ---- request objects ----------------------------------------------------- */
 
-static struct fc_req *req_alloc(struct fc_conn *c, struct fc_args *args)
+/* A fresh request object (lock held), or NULL. */
+static struct fc_req *req_new(struct fc_conn *c)
 {
-	struct fc_req *r = c->free_reqs;
-	struct fc_cond *cond;
+	struct fc_req *r = c->plat->alloc(c->plat->ctx, sizeof(*r));
 
 	if (r) {
+		memset(r, 0, sizeof(*r));
+		/* Without one, its caller sleeps on the connection's waitq. */
+		r->cond = c->plat->cond_new(c->plat->ctx);
+	}
+	return r;
+}
+
+/*
+ * Lock held, on entry to a send: a request with FC_ARGS_RESERVED uses its
+ * reservation up, sent or not, leaving its object free for req_alloc.
+ */
+static void req_reservation_used(struct fc_conn *c, const struct fc_args *a)
+{
+	if ((a->flags & FC_ARGS_RESERVED) && c->nreserved)
+		c->nreserved--;
+}
+
+static struct fc_req *req_alloc(struct fc_conn *c, struct fc_args *args)
+{
+	struct fc_req *r = NULL;
+	struct fc_cond *cond;
+
+	/*
+	 * The free objects beyond the reserved ones are anybody's; a request
+	 * with a reservation gave it up on entry, so one is there for it.
+	 */
+	if (c->free_reqs && c->nfree > c->nreserved) {
+		r = c->free_reqs;
 		c->free_reqs = r->qnext;
 		c->nfree--;
-		cond = r->cond;
-	} else {
-		r = c->plat->alloc(c->plat->ctx, sizeof(*r));
-		if (!r)
-			return NULL;
-		/* Without one, its caller sleeps on the connection's waitq. */
-		cond = c->plat->cond_new(c->plat->ctx);
 	}
+	if (!r)
+		r = req_new(c);
+	if (!r)
+		return NULL;
+	cond = r->cond;
 	memset(r, 0, sizeof(*r));
 	r->cond = cond;
 	r->args = args;
@@ -145,13 +171,43 @@ static void req_free(struct fc_conn *c, struct fc_req *r)
 /* Give a finished request back (lock held). */
 static void req_release(struct fc_conn *c, struct fc_req *r)
 {
-	if (c->nfree < FC_REQ_CACHE) {
+	if (c->nfree < FC_REQ_CACHE + c->nreserved) {
 		r->qnext = c->free_reqs;
 		c->free_reqs = r;
 		c->nfree++;
 	} else {
 		req_free(c, r);
 	}
+}
+
+int fc_conn_reserve(struct fc_conn *c)
+{
+	int err = 0;
+
+	fc_lock(c);
+	if (c->nfree <= c->nreserved) {
+		struct fc_req *r = req_new(c);
+
+		if (r) {
+			r->qnext = c->free_reqs;
+			c->free_reqs = r;
+			c->nfree++;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (!err)
+		c->nreserved++;
+	fc_unlock(c);
+	return err;
+}
+
+void fc_conn_unreserve(struct fc_conn *c)
+{
+	fc_lock(c);
+	if (c->nreserved)
+		c->nreserved--;
+	fc_unlock(c);
 }
 
 /* The condition the synchronous caller of @r sleeps on. */
@@ -369,6 +425,8 @@ static void send_req(struct fc_conn *c, struct fc_req *r)
 			t->state = FC_REQ_COMPLETING;
 		deferred = !!t;
 		r->finish_error = err;
+		if (r->args == &c->init_args)
+			c->init_unsent = 1;
 	} else if (!deferred && !err && noreply) {
 		deferred = 1;
 		r->finish_error = 0;
@@ -504,6 +562,7 @@ int fc_conn_send(struct fc_conn *c, struct fc_args *a)
 	int err, read = 0;
 
 	fc_lock(c);
+	req_reservation_used(c, a);
 	err = conn_usable(c);
 	if (err)
 		goto out_unlock;
@@ -590,6 +649,7 @@ int fc_conn_send_bg(struct fc_conn *c, struct fc_args *a, fc_end_fn end,
 	int err;
 
 	fc_lock(c);
+	req_reservation_used(c, a);
 	for (;;) {
 		err = conn_usable(c);
 		if (err || (a->flags & FC_ARGS_FORCE))

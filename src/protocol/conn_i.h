@@ -56,6 +56,7 @@ struct fc_conn {
 	struct fc_conn_info info;
 	int init_error;
 	int init_malformed;   /* the INIT reply failed validation */
+	int init_unsent;      /* INIT could not be sent: a local error, not a refusal */
 	struct fc_init_in init_in;
 	struct fc_init_out init_out;
 	struct fc_args init_args;
@@ -67,6 +68,7 @@ struct fc_conn {
 	struct fc_req *live;
 	struct fc_req *free_reqs;
 	unsigned nfree;
+	unsigned nreserved;       /* of the free ones, promised (fc_conn_reserve) */
 
 	struct fc_req *bg_head, *bg_tail;
 	unsigned num_background;    /* queued + in flight */

@@ -76,18 +76,34 @@ static uint64_t mix64(uint64_t x)
 
 /* ---- open contexts ------------------------------------------------------------ */
 
-static struct fc_open_ctx *ctx_new(struct fc_client *cl,
-				   const struct fc_caller *who,
-				   struct fc_node *node, int is_dir)
+/*
+ * fuse_file_alloc: an open context, with a request set aside for its
+ * RELEASE (Linux sends it with __GFP_NOFAIL), allocated before the OPEN or
+ * CREATE goes out, so that a handle the daemon gives is never lost for
+ * lack of memory.  ctx_bind() then ties it to its node.
+ */
+static struct fc_open_ctx *ctx_alloc(struct fc_client *cl,
+				     const struct fc_caller *who, int is_dir)
 {
 	struct fc_open_ctx *of = cl->plat->alloc(cl->plat->ctx, sizeof(*of));
 
 	if (!of)
 		return NULL;
 	memset(of, 0, sizeof(*of));
+	if (fc_conn_reserve(cl->conn)) {
+		cl->plat->free(cl->plat->ctx, of);
+		return NULL;
+	}
+	of->release_reserved = 1;
 	of->cl = cl;
 	of->is_dir = is_dir;
 	of->caller = *caller_or_none(who);
+	return of;
+}
+
+static void ctx_bind(struct fc_client *cl, struct fc_open_ctx *of,
+		     struct fc_node *node)
+{
 	fc_node_get(cl, node);
 	of->node = node;
 	fc_client_lock(cl);
@@ -95,15 +111,18 @@ static struct fc_open_ctx *ctx_new(struct fc_client *cl,
 	of->wb_err_cursor = node->wb_err_seq;
 	of->flock_owner = mix64(++cl->flock_owner_ctr);
 	fc_client_unlock(cl);
-	return of;
 }
 
+/* Free @of (and its node reference, once bound). */
 static void ctx_free(struct fc_client *cl, struct fc_open_ctx *of)
 {
 	struct fc_node *node = of->node;
 
+	if (of->release_reserved)
+		fc_conn_unreserve(cl->conn);
 	cl->plat->free(cl->plat->ctx, of);
-	fc_node_put(cl, node);
+	if (node)
+		fc_node_put(cl, node);
 }
 
 /* fuse_prepare_release: forced, without credentials, the file's flags. */
@@ -121,7 +140,9 @@ static void release_prepare(struct fc_open_ctx *of, uint32_t flags)
 	}
 	fc_args_init(a, of->is_dir ? FC_RELEASEDIR : FC_RELEASE,
 		     of->node->nodeid, NULL);
-	a->flags |= FC_ARGS_FORCE;
+	/* The request set aside at open: this one goes out whatever memory is left. */
+	a->flags |= FC_ARGS_FORCE | FC_ARGS_RESERVED;
+	of->release_reserved = 0;
 	fc_arg_in(a, &of->release_in, sizeof(of->release_in));
 }
 
@@ -239,9 +260,10 @@ static int do_open(struct fc_client *cl, const struct fc_caller *who,
 	/* build_open_flags: O_CLOEXEC stays with the descriptor; force_o_largefile. */
 	flags = (flags & ~FC_O_CLOEXEC) | FC_O_LARGEFILE;
 
-	of = ctx_new(cl, who, node, is_dir);
+	of = ctx_alloc(cl, who, is_dir);
 	if (!of)
 		return -ENOMEM;
+	ctx_bind(cl, of, node);
 	of->file_flags = flags & ~FC_O_OPEN_ONLY;
 
 	/* fuse_send_open */
@@ -393,6 +415,10 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 	/* FUSE_OPEN_KILL_SUIDGID needs HANDLE_KILLPRIV_V2, never negotiated. */
 	in.open_flags = 0;
 
+	/* fuse_create_open: the file before the request (ctx_alloc). */
+	of = ctx_alloc(cl, who, 0);
+	if (!of)
+		return -ENOMEM;
 	memset(&eo, 0, sizeof(eo));
 	memset(&oo, 0, sizeof(oo));
 	fc_args_init(&a, FC_CREATE, dir->nodeid, who);
@@ -401,11 +427,13 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 	fc_arg_out(&a, &eo, sizeof(eo));
 	fc_arg_out(&a, &oo, sizeof(oo));
 	err = fc_cl_send(cl, &a);
-	if (err == -ENOSYS)
-		return create_fallback(cl, who, dir, name, namelen, flags, mode,
-				       entry, out);
-	if (err < 0)
+	if (err < 0) {
+		ctx_free(cl, of);
+		if (err == -ENOSYS)
+			return create_fallback(cl, who, dir, name, namelen, flags,
+					       mode, entry, out);
 		return err;
+	}
 
 	/*
 	 * fuse_create_open: a reply that is not a regular file, names nodeid
@@ -421,21 +449,19 @@ int fc_create(struct fc_client *cl, const struct fc_caller *who,
 		rin.fh = oo.fh;
 		rin.flags = flags & ~(FC_O_CREAT | FC_O_EXCL | FC_O_TRUNC);
 		fc_args_init(&a, FC_RELEASE, eo.nodeid, NULL);
-		a.flags |= FC_ARGS_FORCE;
+		a.flags |= FC_ARGS_FORCE | FC_ARGS_RESERVED;
+		of->release_reserved = 0;
 		fc_arg_in(&a, &rin, sizeof(rin));
 		fc_cl_send(cl, &a);
+	}
+	if (err) {
+		ctx_free(cl, of);
 		return err;
 	}
-	if (err)
-		return err;
 	/* fuse_dir_changed */
 	fc_node_invalidate_attr(cl, dir);
 
-	of = ctx_new(cl, who, ent.node, 0);
-	if (!of) {
-		fc_node_put(cl, ent.node);
-		return -ENOMEM;
-	}
+	ctx_bind(cl, of, ent.node);
 	of->fh = oo.fh;
 	of->sent_flags = cflags;
 	of->file_flags = flags & ~FC_O_OPEN_ONLY;

@@ -184,10 +184,12 @@ void fc_init_reply_end(struct fc_conn *c, struct fc_args *args, int error,
 		/*
 		 * process_init_reply: any error refuses the connection.  A reply
 		 * that failed validation is reported as such (-EIO), a daemon's
-		 * own error (even EIO) as a refusal.
+		 * own error (even EIO) as a refusal, and an INIT that never went
+		 * out (no memory for its message) with the local error.
 		 */
 		if (error < 0)
-			c->init_error = c->init_malformed ? -EIO : -ECONNREFUSED;
+			c->init_error = c->init_malformed ? -EIO :
+					c->init_unsent ? error : -ECONNREFUSED;
 		else
 			c->init_error = process_init_reply(c, &c->init_out);
 		c->state = c->init_error ? FC_CONN_FAILED : FC_CONN_READY;

@@ -266,54 +266,83 @@ static struct fc_node *node_new(struct fc_client *cl, uint64_t nodeid,
 	return n;
 }
 
-/* Queue a FORGET (lock held); on allocation failure send it alone later. */
-static void queue_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup)
+/* Make room for @more queued forgets (lock held); 0 or -ENOMEM. */
+static int forgets_room(struct fc_client *cl, unsigned more)
 {
-	if (cl->nforgets == cl->forgets_cap) {
-		unsigned ncap = cl->forgets_cap ? cl->forgets_cap * 2 : 16;
-		struct fc_forget *nf = cl->plat->alloc(cl->plat->ctx,
-						       ncap * sizeof(*nf));
+	unsigned ncap = cl->forgets_cap ? cl->forgets_cap : 16;
+	struct fc_forget *nf;
 
-		if (!nf) {
-			/*
-			 * Linux allocates the forget link with the inode so a
-			 * FORGET can never be lost; without memory here the
-			 * lookup count stays with the daemon until unmount.
-			 */
-			fc_conn_log(cl->conn, FC_LOG_WARN, "FORGET dropped: out of memory");
-			return;
-		}
-		if (cl->nforgets)
-			memcpy(nf, cl->forgets, cl->nforgets * sizeof(*nf));
-		cl->plat->free(cl->plat->ctx, cl->forgets);
-		cl->forgets = nf;
-		cl->forgets_cap = ncap;
-	}
+	if (cl->nforgets + more <= cl->forgets_cap)
+		return 0;
+	while (ncap < cl->nforgets + more)
+		ncap *= 2;
+	nf = cl->plat->alloc(cl->plat->ctx, ncap * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	if (cl->nforgets)
+		memcpy(nf, cl->forgets, cl->nforgets * sizeof(*nf));
+	cl->plat->free(cl->plat->ctx, cl->forgets);
+	cl->forgets = nf;
+	cl->forgets_cap = ncap;
+	return 0;
+}
+
+/* Queue a FORGET (lock held); 0, or -ENOMEM when the queue cannot grow. */
+static int queue_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup)
+{
+	if (forgets_room(cl, 1))
+		return -ENOMEM;
 	cl->forgets[cl->nforgets].nodeid = nodeid;
 	cl->forgets[cl->nforgets].nlookup = nlookup;
 	cl->nforgets++;
+	return 0;
+}
+
+/* A FORGET for an entry that never got a node: nothing can carry it. */
+static void queue_forget_or_warn(struct fc_client *cl, uint64_t nodeid,
+				 uint64_t nlookup)
+{
+	if (queue_forget(cl, nodeid, nlookup))
+		fc_conn_log(cl->conn, FC_LOG_WARN, "FORGET dropped: out of memory");
+}
+
+/*
+ * Lock held: @n, out of the table, gives its whole lookup count back
+ * (fuse_evict_inode).  When the queue cannot grow the node itself carries
+ * the FORGET until fc_client_flush_forgets() sends it: Linux allocates the
+ * forget link with the inode, so a FORGET is never lost for lack of
+ * memory.  Returns 1 if @n is kept as that carrier (not to be released).
+ */
+static int forget_node_locked(struct fc_client *cl, struct fc_node *n)
+{
+	if (!n->nlookup || !queue_forget(cl, n->nodeid, n->nlookup))
+		return 0;
+	n->hnext = cl->forget_nodes;
+	cl->forget_nodes = n;
+	return 1;
 }
 
 void fc_cl_forget(struct fc_client *cl, uint64_t nodeid, uint64_t nlookup)
 {
 	fc_client_lock(cl);
-	queue_forget(cl, nodeid, nlookup);
+	queue_forget_or_warn(cl, nodeid, nlookup);
 	fc_client_unlock(cl);
 }
 
-static void send_forget_one(struct fc_client *cl, const struct fc_forget *f)
+static int send_forget_one(struct fc_client *cl, uint64_t nodeid,
+			   uint64_t nlookup)
 {
-	struct fc_forget_in in = { .nlookup = f->nlookup };
+	struct fc_forget_in in = { .nlookup = nlookup };
 	struct fc_args a;
 
-	fc_args_init(&a, FC_FORGET, f->nodeid, NULL);
+	fc_args_init(&a, FC_FORGET, nodeid, NULL);
 	a.flags |= FC_ARGS_FORCE | FC_ARGS_NOREPLY;
 	fc_arg_in(&a, &in, sizeof(in));
-	fc_conn_send(cl->conn, &a);
+	return fc_conn_send(cl->conn, &a);
 }
 
-static void send_forget_batch(struct fc_client *cl, struct fc_forget *f,
-			      unsigned count)
+static int send_forget_batch(struct fc_client *cl, struct fc_forget *f,
+			     unsigned count)
 {
 	struct fc_batch_forget_in in = { .count = count };
 	struct fc_args a;
@@ -326,29 +355,19 @@ static void send_forget_batch(struct fc_client *cl, struct fc_forget *f,
 	a.in[0].size = sizeof(in);
 	a.in[1].value = f;
 	a.in[1].size = count * (uint32_t)sizeof(struct fc_forget_one);
-	fc_conn_send(cl->conn, &a);
+	return fc_conn_send(cl->conn, &a);
 }
 
 _Static_assert(sizeof(struct fc_forget) == sizeof(struct fc_forget_one),
 	       "fc_forget doubles as fc_forget_one");
 
-void fc_client_flush_forgets(struct fc_client *cl)
+/* Send @list[0, @n); returns how many went out before a send failed. */
+static unsigned send_forget_list(struct fc_client *cl, struct fc_forget *list,
+				 unsigned n)
 {
 	const struct fc_conn_info *ci = fc_cl_info(cl);
-	struct fc_forget *list;
-	unsigned n, i, per_batch;
+	unsigned i, per_batch;
 	int batch;
-
-	fc_client_lock(cl);
-	n = cl->nforgets;
-	list = cl->forgets;
-	if (!n) {
-		fc_client_unlock(cl);
-		return;
-	}
-	cl->forgets = NULL;
-	cl->nforgets = cl->forgets_cap = 0;
-	fc_client_unlock(cl);
 
 	/*
 	 * BATCH_FORGET from minor 16 and for two or more; virtio-fs only ever
@@ -364,14 +383,93 @@ void fc_client_flush_forgets(struct fc_client *cl)
 		if (batch && left >= 2) {
 			unsigned k = left < per_batch ? left : per_batch;
 
-			send_forget_batch(cl, list + i, k);
+			if (send_forget_batch(cl, list + i, k) < 0)
+				break;
 			i += k;
 		} else {
-			send_forget_one(cl, list + i);
+			if (send_forget_one(cl, list[i].nodeid, list[i].nlookup) < 0)
+				break;
 			i++;
 		}
 	}
+	return i;
+}
+
+/*
+ * Lock held: the forgets @list[@sent, @n) of a flush could not be sent;
+ * they go back to the queue, which also takes @list (@cap entries) back as
+ * its array when that saves an allocation.
+ */
+static void forgets_put_back(struct fc_client *cl, struct fc_forget *list,
+			     unsigned cap, unsigned sent, unsigned n)
+{
+	unsigned left = n - sent;
+
+	memmove(list, list + sent, left * sizeof(*list));
+	if (cl->nforgets + left <= cap) {
+		if (cl->nforgets)
+			memcpy(list + left, cl->forgets, cl->nforgets * sizeof(*list));
+		cl->plat->free(cl->plat->ctx, cl->forgets);
+		cl->forgets = list;
+		cl->forgets_cap = cap;
+		cl->nforgets += left;
+		return;
+	}
+	if (!forgets_room(cl, left)) {
+		memcpy(cl->forgets + cl->nforgets, list, left * sizeof(*list));
+		cl->nforgets += left;
+	} else {
+		fc_conn_log(cl->conn, FC_LOG_WARN, "FORGET dropped: out of memory");
+	}
 	cl->plat->free(cl->plat->ctx, list);
+}
+
+void fc_client_flush_forgets(struct fc_client *cl)
+{
+	struct fc_node *carriers, *n, *unsent = NULL;
+	struct fc_forget *list;
+	unsigned count, cap, sent;
+
+	fc_client_lock(cl);
+	count = cl->nforgets;
+	list = cl->forgets;
+	cap = cl->forgets_cap;
+	carriers = cl->forget_nodes;
+	if (!count && !carriers) {
+		fc_client_unlock(cl);
+		return;
+	}
+	cl->forgets = NULL;
+	cl->nforgets = cl->forgets_cap = 0;
+	cl->forget_nodes = NULL;
+	fc_client_unlock(cl);
+
+	sent = send_forget_list(cl, list, count);
+	/* Nodes that carry their own FORGET: sent alone, then released. */
+	while (carriers) {
+		n = carriers;
+		carriers = n->hnext;
+		if (send_forget_one(cl, n->nodeid, n->nlookup) < 0) {
+			n->hnext = unsent;
+			unsent = n;
+			continue;
+		}
+		fc_client_lock(cl);
+		node_release(cl, n);
+		fc_client_unlock(cl);
+	}
+
+	/* What could not go out is queued again, for the next flush. */
+	fc_client_lock(cl);
+	while (unsent) {
+		n = unsent;
+		unsent = n->hnext;
+		n->hnext = cl->forget_nodes;
+		cl->forget_nodes = n;
+	}
+	if (list)
+		forgets_put_back(cl, list, cap, sent, count);
+	fc_client_unlock(cl);
 }
 
 /* ---- client lifecycle ------------------------------------------------------- */
@@ -452,9 +550,8 @@ void fc_client_free(struct fc_client *cl)
 
 		for (; n; n = next) {
 			next = n->hnext;
-			if (cl->cfg.forget_on_unmount && n->nlookup)
-				queue_forget(cl, n->nodeid, n->nlookup);
-			node_release(cl, n);
+			if (!cl->cfg.forget_on_unmount || !forget_node_locked(cl, n))
+				node_release(cl, n);
 		}
 	}
 	/* Stale nodes the VFS still referenced: their lookups go back too. */
@@ -462,15 +559,23 @@ void fc_client_free(struct fc_client *cl)
 		struct fc_node *n = cl->stale;
 
 		cl->stale = n->hnext;
-		if (cl->cfg.forget_on_unmount && n->nlookup)
-			queue_forget(cl, n->nodeid, n->nlookup);
-		node_release(cl, n);
+		if (!cl->cfg.forget_on_unmount || !forget_node_locked(cl, n))
+			node_release(cl, n);
 	}
-	node_slabs_free(cl);
 	cl->plat->free(cl->plat->ctx, cl->table);
 	cl->table = NULL;
 	fc_client_unlock(cl);
 	fc_client_flush_forgets(cl);
+	/* A connection that is gone takes no more: the carriers go now. */
+	fc_client_lock(cl);
+	while (cl->forget_nodes) {
+		struct fc_node *n = cl->forget_nodes;
+
+		cl->forget_nodes = n->hnext;
+		node_release(cl, n);
+	}
+	node_slabs_free(cl);
+	fc_client_unlock(cl);
 	cl->plat->free(cl->plat->ctx, cl->forgets);
 	cl->plat->mutex_free(cl->plat->ctx, cl->lock);
 	cl->plat->free(cl->plat->ctx, cl);
@@ -507,6 +612,8 @@ void fc_node_get(struct fc_client *cl, struct fc_node *n)
 
 void fc_node_put(struct fc_client *cl, struct fc_node *n)
 {
+	int carrier;
+
 	if (!n)
 		return;
 	fc_client_lock(cl);
@@ -519,10 +626,11 @@ void fc_node_put(struct fc_client *cl, struct fc_node *n)
 		stale_remove(cl, n);
 	else
 		table_remove(cl, n);
-	if (n->nlookup)
-		queue_forget(cl, n->nodeid, n->nlookup);
+	carrier = forget_node_locked(cl, n);
 	fc_client_unlock(cl);
 	fc_cache_hook_node_free(cl, n);
+	if (carrier)
+		return;
 	if (FC_NODE_SLAB) {
 		fc_client_lock(cl);
 		node_release(cl, n);
@@ -659,7 +767,7 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 		n = node_new(cl, eo->nodeid, generation);
 		if (!n) {
 			/* fuse_lookup_name: an entry we cannot keep is forgotten at once. */
-			queue_forget(cl, eo->nodeid, 1);
+			queue_forget_or_warn(cl, eo->nodeid, 1);
 			fc_client_unlock(cl);
 			return -ENOMEM;
 		}
