@@ -348,7 +348,7 @@ START_TEST(test_daemon_death)
 	struct fc_tap_result res;
 	struct fc_tap *t;
 	char *mnt;
-	int go[2], st;
+	int go[2], ready[2], st;
 	pid_t pid;
 
 	if (!can_mount())
@@ -357,6 +357,7 @@ START_TEST(test_daemon_death)
 	fc_tap_config_default(&cfg, FC_TAP_KERNEL, argv, mnt);
 	ck_assert_msg(fc_tap_start(&cfg, &t, &res) == 0, "%s", res.message);
 	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(ready), 0);
 	pid = fc_tap_fork(t);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -364,8 +365,10 @@ START_TEST(test_daemon_death)
 		char c;
 
 		close(go[1]);
+		close(ready[0]);
 		if (chdir(fc_tap_mountpoint(t)) < 0 || stat(".", &sb) < 0)
 			_exit(1);
+		close(ready[1]);		/* sitting in the mount */
 		if (read(go[0], &c, 1) != 0)	/* the parent closes: go on */
 			_exit(2);
 		/* Cached attributes would still answer stat(): ask the daemon. */
@@ -374,20 +377,16 @@ START_TEST(test_daemon_death)
 		_exit(errno == ENOTCONN ? 0 : 4);
 	}
 	close(go[0]);
-	/* Wait (bounded) until the child sits in the mount. */
+	close(ready[1]);
+	/*
+	 * Kill the daemon only once the child has its cwd in the mount and
+	 * its stat() answered (EOF on @ready), not merely after chdir().
+	 */
 	{
-		unsigned waited = 0;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		char cwd[64], link[PATH_MAX] = "";
+		char c;
 
-		snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", (int)pid);
-		while (readlink(cwd, link, sizeof(link) - 1) < 0 ||
-		       strncmp(link, fc_tap_mountpoint(t), strlen(fc_tap_mountpoint(t)))) {
-			ck_assert_uint_lt(waited, 10000);
-			nanosleep(&ts, NULL);
-			waited += 10;
-			memset(link, 0, sizeof(link));
-		}
+		ck_assert_int_eq(read(ready[0], &c, 1), 0);
+		close(ready[0]);
 	}
 	ck_assert_int_eq(kill(fc_tap_daemon_pid(t), SIGKILL), 0);
 	ck_assert_int_eq(fc_tap_wait(t, 10000), 1);

@@ -138,6 +138,12 @@ int main(int argc, char **argv)
 	cfg.fcap_fd = cap_fd;
 	err = fc_tap_start(&cfg, &tap, &res);
 	if (err < 0) {
+		/*
+		 * A signal while the start was under way detached the new mount
+		 * (on_signal), which is what made it fail: a clean stop.
+		 */
+		if (got_signal)
+			return 0;
 		fprintf(stderr, "fc-tap: %s\n", res.message);
 		return 2;
 	}
