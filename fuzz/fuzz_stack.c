@@ -139,9 +139,6 @@ struct harness {
 	int vmap_shared[NVMA];
 	uint64_t vmap_ino[NVMA];
 	int released;
-	int cwd_in_fuse, cwd_maybe_removed;
-	struct { uint64_t parent, nodeid; size_t len; unsigned char name[16]; } dirs[64];
-	unsigned ndirs;
 	unsigned char req[MAXBUF];
 	unsigned char reply[MAXBUF];
 	unsigned char buf[MAXBUF];     /* the caller's buffers */
@@ -548,15 +545,11 @@ static uint32_t natural_type(struct harness *hs, const struct fc_in_header *rq,
 	}
 }
 
-static int vfs_tame(struct harness *hs);
-
 static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 		      uint32_t type, uint8_t v)
 {
 	static const uint32_t types[4] = { 0, FC_S_IFDIR, FC_S_IFREG, 0 };
 
-	if (vfs_tame(hs))
-		v &= (uint8_t)~0x70; /* the natural file type, a valid size */
 	memset(at, 0, sizeof(*at));
 	at->ino = ino;
 	at->mode = (((v >> 4) & 3) == 0 ? type : types[(v >> 4) & 3]) | 0644;
@@ -588,67 +581,6 @@ static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 	at->mtimensec = v & 0x80 ? 0xffffffffu : 0;
 }
 
-/* The VFS mode steers around the known-open dentry bugs (see entry_out). */
-static int vfs_tame(struct harness *hs)
-{
-	return hs->vfs && FZ_KNOWN("vfs-dead-dir-leak", 1);
-}
-
-static int is_dir_nodeid(const struct harness *hs, uint64_t nodeid)
-{
-	unsigned i;
-
-	for (i = 0; i < hs->ndirs; i++)
-		if (hs->dirs[i].nodeid == nodeid)
-			return 1;
-	return 0;
-}
-
-/* The name an entry request creates or looks up (after its fixed part). */
-static const unsigned char *entry_name(const struct harness *hs,
-				       const struct fc_in_header *rq,
-				       const unsigned char *body, size_t blen,
-				       size_t *len)
-{
-	size_t skip = 0, n;
-
-	switch (rq->opcode) {
-	case FC_MKDIR: case FC_LINK:
-		skip = 8;
-		break;
-	case FC_MKNOD: case FC_CREATE: case FC_TMPFILE:
-		skip = hs->minor < 12 ? 8 : 16;
-		break;
-	}
-	if (skip > blen)
-		skip = blen;
-	for (n = 0; skip + n < blen && body[skip + n]; n++)
-		;
-	*len = n;
-	return body + skip;
-}
-
-/* One nodeid per (parent, directory name), fresh the first time. */
-static uint64_t stable_dir_nodeid(struct harness *hs, uint64_t parent,
-				  const unsigned char *name, size_t len)
-{
-	unsigned i;
-
-	if (len > sizeof(hs->dirs[0].name))
-		len = sizeof(hs->dirs[0].name);
-	for (i = 0; i < hs->ndirs; i++)
-		if (hs->dirs[i].parent == parent && hs->dirs[i].len == len &&
-		    !memcmp(hs->dirs[i].name, name, len))
-			return hs->dirs[i].nodeid;
-	if (hs->ndirs == sizeof(hs->dirs) / sizeof(hs->dirs[0]))
-		return hs->next_nodeid++;
-	hs->dirs[hs->ndirs].parent = parent;
-	hs->dirs[hs->ndirs].len = len;
-	memcpy(hs->dirs[hs->ndirs].name, name, len);
-	hs->dirs[hs->ndirs].nodeid = hs->next_nodeid++;
-	return hs->dirs[hs->ndirs++].nodeid;
-}
-
 static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 		      const unsigned char *body, size_t blen, struct fc_entry_out *eo)
 {
@@ -662,22 +594,6 @@ static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 	case 3: nodeid = FC_ROOT_ID; break;
 	default: nodeid = 2 + (v & 3); break;
 	}
-	/*
-	 * Known open (vfs-dead-dir-leak): a directory whose name comes back
-	 * as another nodeid (or as its own descendant, or as another name's
-	 * directory) leaves dentries linked under a stale one.  Unless strict,
-	 * the VFS mode's daemon gives each directory (parent, name) one fresh
-	 * nodeid for good, and nothing else ever gets a directory's nodeid.
-	 */
-	if (vfs_tame(hs)) {
-		size_t nlen;
-		const unsigned char *nm = entry_name(hs, rq, body, blen, &nlen);
-
-		if (natural_type(hs, rq, body, blen) == FC_S_IFDIR)
-			nodeid = stable_dir_nodeid(hs, rq->nodeid, nm, nlen);
-		else if (nodeid == FC_ROOT_ID || is_dir_nodeid(hs, nodeid))
-			nodeid = hs->next_nodeid++;
-	}
 	hs->last_nodeid = nodeid;
 	memset(eo, 0, sizeof(*eo));
 	eo->nodeid = nodeid;
@@ -689,8 +605,6 @@ static void entry_out(struct harness *hs, const struct fc_in_header *rq,
 	    natural_type(hs, rq, body, blen) == FC_S_IFREG)
 		shadow_get(hs, nodeid, 1);
 	fill_attr(hs, &eo->attr, nodeid, natural_type(hs, rq, body, blen), v & 0x70);
-	if (vfs_tame(hs) && is_dir_nodeid(hs, nodeid))
-		eo->generation = 0; /* ...the same directory each time */
 	{
 		/* The same nodeid as another file: its data is another story. */
 		struct shadow *sh = shadow_get(hs, nodeid, 0);
@@ -1081,14 +995,6 @@ static void answer(struct harness *hs, const struct fc_in_header *rq,
 
 		if (hs->gone)
 			return;
-		/*
-		 * Known open (vfs-dead-dir-leak): a directory's revalidating
-		 * LOOKUP that fails gives the directory a second dentry at the
-		 * next LOOKUP.  Unless strict, the VFS mode's daemon always
-		 * answers LOOKUPs plausibly.
-		 */
-		if (vfs_tame(hs) && rq->opcode == FC_LOOKUP)
-			d = 0;
 		switch (d & 7) {
 		case 0: case 1: case 2: case 3:
 			plausible(hs, rq, body, blen);
@@ -2068,15 +1974,6 @@ static void build_path(struct harness *hs, char *buf, size_t cap)
 	unsigned depth = v & 3, i;
 	size_t len;
 
-	/*
-	 * Known open (vfs-dead-dir-leak): a name looked up in a FUSE cwd whose
-	 * dentry was dropped (the directory removed, or its name looked up
-	 * again to another nodeid) leaves dentries, and the mount's root,
-	 * allocated after fc_vfs_free().  Unless strict, names relative to a
-	 * FUSE cwd are made absolute.
-	 */
-	if (depth == 3 && FZ_KNOWN("vfs-dead-dir-leak", hs->cwd_in_fuse))
-		depth = 1;
 	/* /mnt, /mnt/x, /mnt/x/y, or a relative name (from the cwd). */
 	if (depth == 3) {
 		size_t n;
@@ -2359,10 +2256,7 @@ static void run_vfs_op(struct harness *hs, uint8_t op)
 		break;
 	case 11:
 		build_path(hs, path, sizeof(path));
-		r = fc_sys_rmdir(p, path);
-		check_err(r);
-		if (r == 0 && hs->cwd_in_fuse)
-			hs->cwd_maybe_removed = 1;
+		check_err(fc_sys_rmdir(p, path));
 		break;
 	case 12:
 		build_path(hs, path, sizeof(path));
@@ -2374,10 +2268,8 @@ static void run_vfs_op(struct harness *hs, uint8_t op)
 		build_path(hs, path, sizeof(path));
 		build_path(hs, path2, sizeof(path2));
 		flags = pr8(hs) & 7;
-		r = fc_sys_renameat2(p, FC_AT_FDCWD, path, FC_AT_FDCWD, path2, flags);
-		check_err(r);
-		if (r == 0 && hs->cwd_in_fuse)
-			hs->cwd_maybe_removed = 1; /* a directory replaced, perhaps */
+		check_err(fc_sys_renameat2(p, FC_AT_FDCWD, path, FC_AT_FDCWD,
+					   path2, flags));
 		break;
 	}
 	case 14:
@@ -2482,12 +2374,7 @@ static void run_vfs_op(struct harness *hs, uint8_t op)
 				FZ_CHECK(path2[r - 1] == 0);
 		} else {
 			build_path(hs, path, sizeof(path));
-			r = fc_sys_chdir(p, path);
-			check_err(r);
-			if (r == 0) {
-				hs->cwd_in_fuse = strcmp(path, "/mnt") != 0;
-				hs->cwd_maybe_removed = 0;
-			}
+			check_err(fc_sys_chdir(p, path));
 		}
 		break;
 	}
@@ -2698,13 +2585,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    FC_DO_READDIRPLUS | FC_POSIX_LOCKS | FC_FLOCK_LOCKS |
 		    FC_ATOMIC_O_TRUNC | FC_EXPORT_SUPPORT | FC_SETXATTR_EXT;
 	hs->grant ^= (uint64_t)fz_u32(&hs->prog);
-	/*
-	 * Known open (vfs-dead-dir-leak): READDIRPLUS through a descriptor of
-	 * a directory whose dentry was replaced links dentries that are never
-	 * freed.  Unless strict, the VFS mode goes without READDIRPLUS.
-	 */
-	if (FZ_KNOWN("vfs-dead-dir-leak", kind_b & 0x20))
-		hs->grant &= ~(uint64_t)FC_DO_READDIRPLUS;
 	hs->who.uid = 1000;
 	hs->who.gid = 1000;
 	hs->who.pid = 4242;

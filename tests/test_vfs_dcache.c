@@ -404,6 +404,327 @@ START_TEST(test_readdirplus_links_entries)
 }
 END_TEST
 
+/* ---- removed and replaced directories -------------------------------------------- */
+
+/*
+ * A removed directory gets no LOOKUP (IS_DEADDIR in __lookup_slow,
+ * lookup_one_qstr_excl, lookup_open) and lists nothing (iterate_dir): from
+ * a removed cwd every name is ENOENT without a request, and the dentry and
+ * the node's lookup go when the cwd and the descriptor do.
+ */
+START_TEST(test_removed_cwd)
+{
+	unsigned char dents[512];
+	char cwd[64];
+	struct venv e;
+	unsigned m;
+	uint64_t d;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FC_DO_READDIRPLUS, 0);
+	d = vt_mkdir(&e, 1, "d", 0755);
+	ck_assert_int_eq(fc_sys_chdir(e.p, "/mnt/d"), 0);
+	fd = fc_sys_open(e.p, ".", FC_O_RDONLY | FC_O_DIRECTORY, 0);
+	ck_assert_int_ge(fd, 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_rmdir(e.p, "/mnt/d"), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "RMDIR");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "a", &st), -ENOENT);
+	ck_assert_int_eq(fc_sys_symlink(e.p, "t", "a"), -ENOENT);
+	ck_assert_int_eq(fc_sys_mkdir(e.p, "a", 0755), -ENOENT);
+	ck_assert_int_eq(fc_sys_open(e.p, "a", FC_O_CREAT | FC_O_WRONLY, 0644), -ENOENT);
+	ck_assert_int_eq(fc_sys_unlink(e.p, "a"), -ENOENT);
+	ck_assert_int_eq(fc_sys_getdents64(e.p, fd, dents, sizeof(dents)), -ENOENT);
+	ck_assert_int_eq(fc_sys_getcwd(e.p, cwd, sizeof(cwd)), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	ck_assert_int_eq(fc_sys_chdir(e.p, "/"), 0);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	/* The node goes when RELEASEDIR is answered, its FORGET at the next flush. */
+	vt_pump(&e);
+	fc_vfs_drop_caches(e.vfs);
+	ck_assert_str_eq(vt_ops(&e, m), "RELEASEDIR FORGET");
+	ck_assert_uint_eq(vt_forgotten(&e, m, d), 1);
+	ck_assert_int_eq(e.fs.nodes[d].lookups, 0);
+	venv_down(&e);
+}
+END_TEST
+
+/* Make the dentry of "/mnt/d" stale: the daemon gives the name a new node. */
+static uint64_t replace_d(struct venv *e)
+{
+	uint64_t d2 = vt_replace(e, 1, "d");
+
+	vt_advance(e, 2 * VT_SEC);
+	ck_assert_int_eq(fc_sys_stat(e->p, "/mnt/d", &st), 0);
+	ck_assert_uint_eq(st.ino, d2);
+	return d2;
+}
+
+/*
+ * Names looked up under a directory whose dentry was dropped (the cwd, its
+ * name looked up again to another node) are not cached: nothing could find
+ * them from the root, so each goes with the call (Linux keeps them under
+ * the unhashed parent until memory pressure or unmount).
+ */
+START_TEST(test_replaced_cwd_names_not_cached)
+{
+	struct venv e;
+	unsigned m;
+	uint64_t d1, f;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	d1 = vt_mkdir(&e, 1, "d", 0755);
+	f = vt_mkfile(&e, d1, "f", 0644, NULL);
+	ck_assert_int_eq(fc_sys_chdir(e.p, "/mnt/d"), 0);
+	replace_d(&e);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "f", &st), 0);
+	ck_assert_int_eq(fc_sys_stat(e.p, "f", &st), 0);
+	ck_assert_uint_eq(st.ino, f);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP FORGET LOOKUP FORGET");
+	ck_assert_uint_eq(vt_req(&e, m)->hdr.nodeid, d1);
+	ck_assert_uint_eq(vt_forgotten(&e, m, f), 2);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_chdir(e.p, "/"), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "FORGET");
+	ck_assert_uint_eq(vt_forgotten(&e, m, d1), 1);
+	ck_assert_int_eq(e.fs.nodes[f].lookups, 0);
+	ck_assert_int_eq(e.fs.nodes[d1].lookups, 0);
+	venv_down(&e);
+}
+END_TEST
+
+/* The same for READDIRPLUS through a descriptor of such a directory. */
+START_TEST(test_replaced_dir_readdirplus_not_cached)
+{
+	unsigned char dents[4096];
+	struct venv e;
+	unsigned m;
+	uint64_t d1, a, b;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FC_DO_READDIRPLUS, 0);
+	d1 = vt_mkdir(&e, 1, "d", 0755);
+	a = vt_mkfile(&e, d1, "a", 0644, NULL);
+	b = vt_mkdir(&e, d1, "b", 0755);
+	fd = fc_sys_open(e.p, "/mnt/d", FC_O_RDONLY | FC_O_DIRECTORY, 0);
+	ck_assert_int_ge(fd, 0);
+	replace_d(&e);
+	m = vt_mark(&e);
+	ck_assert_int_gt(fc_sys_getdents64(e.p, fd, dents, sizeof(dents)), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "READDIRPLUS BATCH_FORGET");
+	ck_assert_uint_eq(vt_req(&e, m)->hdr.nodeid, d1);
+	ck_assert_uint_eq(vt_forgotten(&e, m, a), 1);
+	ck_assert_uint_eq(vt_forgotten(&e, m, b), 1);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	vt_pump(&e);
+	fc_vfs_drop_caches(e.vfs);
+	/* With the new "d" dropped from the cache. */
+	ck_assert_str_eq(vt_ops(&e, m), "RELEASEDIR BATCH_FORGET");
+	ck_assert_uint_eq(vt_forgotten(&e, m, d1), 1);
+	ck_assert_int_eq(e.fs.nodes[d1].lookups, 0);
+	venv_down(&e);
+}
+END_TEST
+
+/* Answers the LOOKUP after the next @skip ones badly, once. */
+struct lookup_fault {
+	unsigned skip;
+	int bad_attr;            /* an invalid size instead of -EIO */
+	uint64_t node;           /* whose size */
+};
+
+static void lookup_fault_hook(struct venv *e, const struct fc_mock_req *r,
+			      void *ctx)
+{
+	struct lookup_fault *lf = ctx;
+	int now = lf->skip-- == 0;
+
+	(void)r;
+	e->fs.err[FC_LOOKUP] = now && !lf->bad_attr ? -EIO : 0;
+	e->fs.nodes[lf->node].size = now && lf->bad_attr ? (uint64_t)INT64_MAX + 1 : 0;
+}
+
+static void lookup_fault(struct venv *e, struct lookup_fault *lf, unsigned skip,
+			 int bad_attr, uint64_t node)
+{
+	lf->skip = skip;
+	lf->bad_attr = bad_attr;
+	lf->node = node;
+	e->fs.hook = lookup_fault_hook;
+	e->fs.hook_opcode = FC_LOOKUP;
+	e->fs.hook_ctx = lf;
+}
+
+/*
+ * A directory has one dentry (d_splice_alias): when its revalidating
+ * LOOKUP fails (-EIO, or attributes that are not valid) the dentry is
+ * dropped, the LOOKUP that follows finds the same node, and the old
+ * dentry, still the cwd, takes the name back: getcwd() works again.
+ */
+START_TEST(test_failed_revalidation_keeps_dir_dentry)
+{
+	struct lookup_fault lf;
+	char cwd[64];
+	struct venv e;
+	unsigned m;
+	uint64_t d;
+	int bad_attr;
+
+	for (bad_attr = 0; bad_attr < 2; bad_attr++) {
+		venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+		d = vt_mkdir(&e, 1, "d", 0755);
+		ck_assert_int_eq(fc_sys_chdir(e.p, "/mnt/d"), 0);
+		vt_advance(&e, 2 * VT_SEC);
+		lookup_fault(&e, &lf, 0, bad_attr, d);
+		m = vt_mark(&e);
+		ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d", &st), 0);
+		ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+		ck_assert_uint_eq(st.ino, d);
+		ck_assert_int_eq(fc_sys_getcwd(e.p, cwd, sizeof(cwd)), 7);
+		ck_assert_str_eq(cwd, "/mnt/d");
+		/* The name is cached again. */
+		ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d", &st), 0);
+		ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+		venv_down(&e);
+	}
+}
+END_TEST
+
+/*
+ * rename("/mnt/d", "/mnt/d/b") when the revalidating LOOKUP of the source
+ * fails after the target's walk went through "d": the source's LOOKUP
+ * finds the directory's own dentry, the target's parent, and the rename is
+ * refused as a directory moved under itself (do_renameat2: old_dentry ==
+ * trap, EINVAL), with no RENAME sent.
+ */
+START_TEST(test_rename_dir_under_itself_after_failed_revalidation)
+{
+	struct lookup_fault lf;
+	struct venv e;
+	unsigned m;
+	uint64_t d;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	d = vt_mkdir(&e, 1, "d", 0755);
+	e.fs.entry_valid = 0;
+	lookup_fault(&e, &lf, 1, 0, d);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_rename(e.p, "/mnt/d", "/mnt/d/b"), -EINVAL);
+	/* The target's walk, the failed revalidation, the source, the target. */
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP LOOKUP LOOKUP");
+	ck_assert_uint_eq(vt_req(&e, m + 2)->hdr.nodeid, 1);
+	ck_assert_uint_eq(vt_req(&e, m + 3)->hdr.nodeid, d);
+	ck_assert_str_eq(vt_name(vt_req(&e, m + 3), 0), "b");
+	ck_assert_uint_eq(vt_find(&e, 1, "d"), d);
+	venv_down(&e);
+}
+END_TEST
+
+static void replace_on_lookup(struct venv *e, const struct fc_mock_req *r,
+			      void *ctx)
+{
+	unsigned *skip = ctx;
+
+	(void)r;
+	if ((*skip)-- == 0)
+		vt_replace(e, 1, "d");
+}
+
+/*
+ * rename("/mnt/d", "/mnt/d/d") when the source's revalidating LOOKUP finds
+ * a new node: the target's parent is the old directory, whose dentry was
+ * dropped meanwhile.  As in Linux the RENAME goes to the old node (it is
+ * not an ancestor of the new one); the moved dentry is not cached under
+ * the dropped one, and both go with the call.
+ */
+START_TEST(test_rename_into_replaced_parent)
+{
+	const struct fc_mock_req *r;
+	struct venv e;
+	unsigned m, skip = 1;
+	uint64_t d1, d2;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	d1 = vt_mkdir(&e, 1, "d", 0755);
+	d2 = d1 + 1;
+	e.fs.entry_valid = 0;
+	e.fs.hook = replace_on_lookup;
+	e.fs.hook_opcode = FC_LOOKUP;
+	e.fs.hook_ctx = &skip;
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_rename(e.p, "/mnt/d", "/mnt/d/d"), 0);
+	e.fs.hook = NULL;
+	ck_assert_str_eq(vt_ops(&e, m),
+			 "LOOKUP LOOKUP FORGET LOOKUP LOOKUP RENAME BATCH_FORGET");
+	r = vt_last(&e, m, FC_RENAME);
+	ck_assert_uint_eq(r->hdr.nodeid, 1);
+	ck_assert_uint_eq(((const struct fc_rename_in *)r->body)->newdir, d1);
+	ck_assert_uint_eq(vt_find(&e, d1, "d"), d2);
+	ck_assert_int_eq(e.fs.nodes[d1].lookups, 0);
+	ck_assert_int_eq(e.fs.nodes[d2].lookups, 0);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/d", &st), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	venv_down(&e);
+}
+END_TEST
+
+/*
+ * A directory renamed behind the kernel's back: the LOOKUP (or READDIRPLUS
+ * entry) of its new name moves its dentry there (d_splice_alias ->
+ * __d_unalias), cwd included, and the old name is no longer cached.  A
+ * directory found inside itself is -ELOOP.
+ */
+START_TEST(test_dir_dentry_moves_to_new_name)
+{
+	unsigned char dents[4096];
+	char cwd[64];
+	struct venv e;
+	unsigned m;
+	uint64_t d;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FC_DO_READDIRPLUS, 0);
+	e.fs.entry_valid = 100;
+	d = vt_mkdir(&e, 1, "a", 0755);
+	ck_assert_int_eq(fc_sys_chdir(e.p, "/mnt/a"), 0);
+	vt_unlink_name(&e, 1, "a");
+	vt_link_name(&e, 1, "b", d);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/b", &st), 0);
+	ck_assert_uint_eq(st.ino, d);
+	ck_assert_int_eq(fc_sys_getcwd(e.p, cwd, sizeof(cwd)), 7);
+	ck_assert_str_eq(cwd, "/mnt/b");
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/a", &st), -ENOENT);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP LOOKUP");
+	/* fuse_direntplus_link splices the same way. */
+	vt_unlink_name(&e, 1, "b");
+	vt_link_name(&e, 1, "c", d);
+	fd = fc_sys_open(e.p, "/mnt", FC_O_RDONLY | FC_O_DIRECTORY, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(fc_sys_getdents64(e.p, fd, dents, sizeof(dents)), 0);
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	ck_assert_int_eq(fc_sys_getcwd(e.p, cwd, sizeof(cwd)), 7);
+	ck_assert_str_eq(cwd, "/mnt/c");
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_stat(e.p, "/mnt/c", &st), 0);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	/* In itself: refused, the reply's lookup counted with the directory's. */
+	vt_link_name(&e, d, "loop", d);
+	ck_assert_int_eq(fc_sys_stat(e.p, "loop", &st), -ELOOP);
+	ck_assert_str_eq(vt_ops(&e, m), "LOOKUP");
+	ck_assert_int_eq(fc_sys_chdir(e.p, "/"), 0);
+	m = vt_mark(&e);
+	fc_vfs_drop_caches(e.vfs);
+	ck_assert_uint_eq(vt_forgotten(&e, m, d), 4);
+	ck_assert_int_eq(e.fs.nodes[d].lookups, 0);
+	venv_down(&e);
+}
+END_TEST
+
 /* ---- permissions -------------------------------------------------------------------- */
 
 START_TEST(test_default_permissions_walk)
@@ -497,6 +818,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_notify_delete);
 	tcase_add_test(tc, test_inval_inode_and_epoch);
 	tcase_add_test(tc, test_readdirplus_links_entries);
+	tcase_add_test(tc, test_removed_cwd);
+	tcase_add_test(tc, test_replaced_cwd_names_not_cached);
+	tcase_add_test(tc, test_replaced_dir_readdirplus_not_cached);
+	tcase_add_test(tc, test_failed_revalidation_keeps_dir_dentry);
+	tcase_add_test(tc, test_rename_dir_under_itself_after_failed_revalidation);
+	tcase_add_test(tc, test_rename_into_replaced_parent);
+	tcase_add_test(tc, test_dir_dentry_moves_to_new_name);
 	tcase_add_test(tc, test_default_permissions_walk);
 	tcase_add_test(tc, test_no_default_permissions);
 	suite_add_tcase(s, tc);

@@ -36,15 +36,23 @@ static int is_tagged(struct venv *e, const void *m)
 	return found;
 }
 
+/* Allocations are counted: venv_down() checks that every one was freed. */
 static void *p_alloc(void *ctx, size_t size)
 {
-	(void)ctx;
-	return posix()->alloc(posix()->ctx, size);
+	struct venv *e = ctx;
+	void *p = posix()->alloc(posix()->ctx, size);
+
+	if (p)
+		__atomic_add_fetch(&e->live, 1, __ATOMIC_SEQ_CST);
+	return p;
 }
 
 static void p_free(void *ctx, void *ptr)
 {
-	(void)ctx;
+	struct venv *e = ctx;
+
+	if (ptr)
+		__atomic_sub_fetch(&e->live, 1, __ATOMIC_SEQ_CST);
 	posix()->free(posix()->ctx, ptr);
 }
 
@@ -282,6 +290,13 @@ void vt_unlink_name(struct venv *e, uint64_t parent, const char *name)
 
 	ck_assert_ptr_nonnull(d);
 	dirent_del(e, d);
+}
+
+void vt_link_name(struct venv *e, uint64_t parent, const char *name, uint64_t id)
+{
+	ck_assert_ptr_nonnull(node(e, id));
+	ck_assert_ptr_null(dirent_find(e, parent, name, strlen(name)));
+	dirent_add(e, parent, name, strlen(name), id);
 }
 
 uint64_t vt_replace(struct venv *e, uint64_t parent, const char *name)
@@ -866,6 +881,8 @@ void venv_down(struct venv *e)
 		ck_assert_int_eq(e->released, 1);
 		fc_client_free(e->cl);
 	}
+	if (e->teardown)
+		e->teardown(e->teardown_ctx);
 	if (e->threaded) {
 		fc_mock_disconnect(e->mock);
 		pthread_join((pthread_t)e->daemon_thread, NULL);
@@ -882,6 +899,8 @@ void venv_down(struct venv *e)
 	free(e->fs.ents);
 	ck_assert_uint_eq(unexpected, 0);
 	ck_assert_int_eq(e->ntagged, 0);
+	/* Nothing the VFS, the client or the mock allocated is left. */
+	ck_assert_int_eq(e->live, 0);
 }
 
 /* ---- the request stream ----------------------------------------------------------- */

@@ -63,6 +63,11 @@ struct venv {
 	int tagging;
 	/* Waits on a local lock (cond_wait "posix lock" / "flock"). */
 	int lock_waits;
+	/* Allocations through the platform not freed yet. */
+	long live;
+	/* Run by venv_down() after the client is freed (a page cache, say). */
+	void (*teardown)(void *ctx);
+	void *teardown_ctx;
 
 	struct fc_mock *mock;
 	struct fc_mock_exp *any;
@@ -94,7 +99,10 @@ void venv_up_threaded(struct venv *e, enum fc_transport_kind kind,
 		      uint64_t flags, int dp);
 /* Only the platform, the VFS and process 100 (no daemon, no mount). */
 void venv_up_bare(struct venv *e);
-/* Tear down (unmounting if still mounted); asserts nothing was unexpected. */
+/*
+ * Tear down (unmounting if still mounted); asserts that no request was
+ * unexpected and that every allocation made through the platform is freed.
+ */
 void venv_down(struct venv *e);
 
 /* A process with @pid and credentials uid/gid (tagging its table lock). */
@@ -116,6 +124,8 @@ uint64_t vt_mklink(struct venv *e, uint64_t parent, const char *name,
 uint64_t vt_find(struct venv *e, uint64_t parent, const char *name);
 /* Remove the name (daemon side, no notification). */
 void vt_unlink_name(struct venv *e, uint64_t parent, const char *name);
+/* Give node @id the name @name in @parent too (daemon side, no notification). */
+void vt_link_name(struct venv *e, uint64_t parent, const char *name, uint64_t id);
 /* Give @name a new node (as if replaced behind the kernel's back). */
 uint64_t vt_replace(struct venv *e, uint64_t parent, const char *name);
 

@@ -16,7 +16,13 @@
 #define CONTENT "hello world\nagain\n"
 #define FLAGS (FC_BIG_WRITES | FC_ATOMIC_O_TRUNC | FC_AUTO_INVAL_DATA)
 
-static struct fc_pagecache *attach(struct venv *e)
+static void free_sim(void *pc)
+{
+	fc_pagecache_sim_free(pc);
+}
+
+/* The simulated page cache, freed by venv_down() once the client is gone. */
+static void attach(struct venv *e)
 {
 	struct fc_pagecache_sim_config pcfg;
 	struct fc_cache_config ccfg;
@@ -26,13 +32,8 @@ static struct fc_pagecache *attach(struct venv *e)
 	ck_assert_int_eq(fc_pagecache_sim_new(&pcfg, &pc), 0);
 	fc_cache_config_default(&ccfg, fc_pagecache_sim_ops(), pc);
 	ck_assert_int_eq(fc_cache_attach(e->cl, &ccfg), 0);
-	return pc;
-}
-
-static void down(struct venv *e, struct fc_pagecache *pc)
-{
-	venv_down(e);
-	fc_pagecache_sim_free(pc);
+	e->teardown = free_sim;
+	e->teardown_ctx = pc;
 }
 
 static const struct fc_read_in *rin(const struct fc_mock_req *r)
@@ -56,7 +57,6 @@ static const struct fc_write_in *win(const struct fc_mock_req *r)
 START_TEST(vfs_mmap_msync_matches_linux_trace)
 {
 	struct fc_vfs_map *map;
-	struct fc_pagecache *pc;
 	const struct fc_mock_req *r;
 	struct venv e;
 	unsigned mark;
@@ -64,7 +64,7 @@ START_TEST(vfs_mmap_msync_matches_linux_trace)
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
-	pc = attach(&e);
+	attach(&e);
 	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
@@ -114,7 +114,7 @@ START_TEST(vfs_mmap_msync_matches_linux_trace)
 	ck_assert_int_eq(fc_sys_read(e.p, fd, buf, sizeof(buf)), 18);
 	ck_assert(memcmp(buf, "HELLO world\nagain\n", 18) == 0);
 	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 
@@ -126,7 +126,6 @@ END_TEST
  */
 START_TEST(vfs_write_then_pread_through_cache)
 {
-	struct fc_pagecache *pc;
 	const struct fc_mock_req *r;
 	struct venv e;
 	unsigned mark;
@@ -134,7 +133,7 @@ START_TEST(vfs_write_then_pread_through_cache)
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
-	pc = attach(&e);
+	attach(&e);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR | FC_O_CREAT | FC_O_EXCL, 0644);
 	ck_assert_int_ge(fd, 0);
 	mark = vt_mark(&e);
@@ -165,7 +164,7 @@ START_TEST(vfs_write_then_pread_through_cache)
 	ck_assert_int_eq(fc_sys_fsync(e.p, fd), 0);
 	ck_assert_str_eq(vt_ops(&e, mark), "FSYNC");
 	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 
@@ -173,14 +172,13 @@ END_TEST
 START_TEST(vfs_mapping_and_read_are_coherent)
 {
 	struct fc_vfs_map *map;
-	struct fc_pagecache *pc;
 	struct venv e;
 	unsigned mark;
 	char buf[18];
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
-	pc = attach(&e);
+	attach(&e);
 	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
@@ -204,7 +202,7 @@ START_TEST(vfs_mapping_and_read_are_coherent)
 	mark = vt_mark(&e);
 	ck_assert_int_eq(fc_sys_munmap(e.p, map), 0);
 	ck_assert_str_eq(vt_ops(&e, mark), "RELEASE");
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 
@@ -217,14 +215,13 @@ END_TEST
 START_TEST(vfs_munmap_writes_dirty_pages_back)
 {
 	struct fc_vfs_map *map;
-	struct fc_pagecache *pc;
 	const struct fc_mock_req *r;
 	struct venv e;
 	unsigned mark;
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
-	pc = attach(&e);
+	attach(&e);
 	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
@@ -259,7 +256,7 @@ START_TEST(vfs_munmap_writes_dirty_pages_back)
 	ck_assert_str_eq(vt_ops(&e, mark), "WRITE");
 	e.fs.err[FC_WRITE] = 0;
 	ck_assert_int_eq(fc_sys_close(e.p, fd), -EIO);
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 
@@ -276,7 +273,6 @@ END_TEST
 START_TEST(vfs_mmap_store_past_eof_zeroed_at_writeback)
 {
 	struct fc_vfs_map *map;
-	struct fc_pagecache *pc;
 	const struct fc_mock_req *r;
 	struct venv e;
 	unsigned mark;
@@ -284,7 +280,7 @@ START_TEST(vfs_mmap_store_past_eof_zeroed_at_writeback)
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
-	pc = attach(&e);
+	attach(&e);
 	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
@@ -319,7 +315,7 @@ START_TEST(vfs_mmap_store_past_eof_zeroed_at_writeback)
 	ck_assert(memcmp(buf, zero, 8) == 0);
 	ck_assert_int_eq(fc_sys_munmap(e.p, map), 0);
 	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 
@@ -327,7 +323,6 @@ END_TEST
 START_TEST(vfs_notify_inval_inode_drops_pages)
 {
 	struct fc_notify_inval_inode_out n;
-	struct fc_pagecache *pc;
 	struct venv e;
 	uint64_t ino;
 	unsigned mark;
@@ -335,7 +330,7 @@ START_TEST(vfs_notify_inval_inode_drops_pages)
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FC_BIG_WRITES, 0);
-	pc = attach(&e);
+	attach(&e);
 	ino = vt_mkfile(&e, 1, "f1", 0644, CONTENT);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDONLY, 0);
 	ck_assert_int_ge(fd, 0);
@@ -351,7 +346,7 @@ START_TEST(vfs_notify_inval_inode_drops_pages)
 	ck_assert_int_eq(fc_sys_pread(e.p, fd, buf, 18, 0), 18);
 	ck_assert(strstr(vt_ops(&e, mark), "READ") != NULL);
 	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 
@@ -384,12 +379,11 @@ END_TEST
 START_TEST(vfs_mmap_descriptor_checks)
 {
 	struct fc_vfs_map *map;
-	struct fc_pagecache *pc;
 	struct venv e;
 	int fd;
 
 	venv_up(&e, FC_TRANSPORT_FUSE_DEV, FLAGS, 0);
-	pc = attach(&e);
+	attach(&e);
 	vt_mkfile(&e, 1, "f1", 0644, CONTENT);
 	fd = fc_sys_open(e.p, "/mnt/f1", FC_O_RDONLY, 0);
 	ck_assert_int_ge(fd, 0);
@@ -411,7 +405,7 @@ START_TEST(vfs_mmap_descriptor_checks)
 	ck_assert_int_eq(fc_sys_mmap(e.p, fd, 0, 4096, FC_PROT_READ,
 				     FC_MAP_SHARED, &map), -ENODEV);
 	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
-	down(&e, pc);
+	venv_down(&e);
 }
 END_TEST
 

@@ -10,7 +10,14 @@
  *    the same node keeps the dentry (the lookup is counted), anything else
  *    drops it (the new node's reference is put: FORGET(nodeid, 1)) and a
  *    second LOOKUP follows, as lookup_fast() -> lookup_slow();
- *  - notifications (INVAL_ENTRY, DELETE, INVAL_INODE, INC_EPOCH, PRUNE).
+ *  - notifications (INVAL_ENTRY, DELETE, INVAL_INODE, INC_EPOCH, PRUNE);
+ *  - a directory has one dentry per superblock (d_splice_alias);
+ *  - nothing is looked up in a removed directory (IS_DEADDIR).
+ *
+ * A hashed dentry is in its parent's child list, and its parent is hashed
+ * too (or a root): everything cached is reachable from a superblock root,
+ * where unmounting finds it.  A dentry that is not hashed lives only as
+ * long as its users.
  */
 #include "fusecore/pagecache.h"
 #include "vfs_i.h"
@@ -47,6 +54,24 @@ static void alias_del(struct vfs_dentry *d)
 			return;
 		}
 	}
+}
+
+/*
+ * The dentry directory @node already has on @sb, hashed or not: a
+ * directory has one (Linux's __d_find_any_alias in d_splice_alias).  A
+ * submount's root is its superblock's dentry of the mount point's node.
+ */
+static struct vfs_dentry *d_find_dir_alias(struct vfs_sb *sb,
+					   struct fc_node *node)
+{
+	struct vfs_dentry *d;
+
+	if (!VFS_S_ISDIR(fc_node_attr(node)->mode))
+		return NULL;
+	for (d = sb->vfs->alias[alias_bucket(node)]; d; d = d->alias_next)
+		if (d->node == node && d->sb == sb)
+			return d;
+	return NULL;
 }
 
 /* ---- allocation and references ------------------------------------------------ */
@@ -114,11 +139,24 @@ void d_put(struct vfs_dentry *d)
 	}
 }
 
+/* Linux's d_unlinked(): unhashed, and not a root. */
+static int d_unlinked(const struct vfs_dentry *d)
+{
+	return !d->hashed && d->parent;
+}
+
 void d_add(struct vfs_dentry *d)
 {
 	struct vfs_dentry *p = d->parent;
 
-	if (d->hashed || !p)
+	/*
+	 * Under an unlinked directory (invalidated or removed, still held as a
+	 * cwd, an open directory or a walk's parent) a name is not cached:
+	 * nothing could reach it from the root, so it goes with its last user.
+	 * Linux hashes it there and frees it at memory pressure or unmount;
+	 * this dcache has no LRU, and would never free it.
+	 */
+	if (d->hashed || !p || d_unlinked(p))
 		return;
 	d->sib = p->children;
 	p->children = d;
@@ -242,6 +280,9 @@ void d_move(struct vfs_dentry *d, struct vfs_dentry *newparent,
 		d_put(oldparent);
 	}
 	d_add(d);
+	/* Moved under an unlinked directory: its cached subtree goes too (d_add). */
+	if (!d->hashed)
+		d_invalidate(d);
 	d_put(d);
 }
 
@@ -265,21 +306,34 @@ int d_link_entry(struct vfs_dentry *dir, const char *name, size_t len,
 	struct vfs_sb *sb = dir->sb;
 	struct fc_client *cl = sb->fuse->cl;
 	struct vfs_dentry *d = d_find_child(dir, name, len);
+	int err = 0;
 
-	if (d) {
-		if (d->node == ent->node) {
-			/* fuse_direntplus_link / revalidate: same node, refresh. */
-			d->entry_deadline = ent->entry_deadline;
-			d->epoch = sb->fuse->epoch;
-			d->automount = fuse_automount_flag(sb, d->node);
-			fc_node_put(cl, ent->node);
-			if (out) {
-				d_get(d);
-				*out = d;
-			}
-			return 0;
-		}
+	if (d && d->node == ent->node) {
+		/* fuse_direntplus_link / revalidate: same node, refresh. */
+		fc_node_put(cl, ent->node);
+		d_get(d);
+		goto refresh;
+	}
+	if (d)
 		d_invalidate(d);
+	d = d_find_dir_alias(sb, ent->node);
+	if (d) {
+		/*
+		 * d_splice_alias(): the directory's dentry moves to the new
+		 * name (__d_unalias -> __d_move), unless that would make it its
+		 * own descendant (-ELOOP).  It holds the node already; the
+		 * reply's reference goes back (its lookup stays counted).
+		 */
+		fc_node_put(cl, ent->node);
+		if (d_is_ancestor(d, dir))
+			return -ELOOP;
+		d_get(d);
+		d_move(d, dir, name, len, &err);
+		if (err) {
+			d_put(d);
+			return err;
+		}
+		goto refresh;
 	}
 	d = d_alloc(sb, dir, name, len);
 	if (!d) {
@@ -287,10 +341,11 @@ int d_link_entry(struct vfs_dentry *dir, const char *name, size_t len,
 		return -ENOMEM;
 	}
 	d_set_node(d, ent->node);
+	d_add(d);
+refresh:
 	d->entry_deadline = ent->entry_deadline;
 	d->epoch = sb->fuse->epoch;
 	d->automount = fuse_automount_flag(sb, d->node);
-	d_add(d);
 	if (out)
 		*out = d;
 	else
@@ -331,6 +386,14 @@ static int fuse_lookup_fresh(struct vctx *c, const struct vfs_path *dir,
 	struct fc_entry ent;
 	int err;
 
+	/*
+	 * A removed directory gets no LOOKUP: __lookup_slow(),
+	 * lookup_one_qstr_excl() and lookup_open() answer IS_DEADDIR with
+	 * -ENOENT once the dcache has nothing (and it has nothing under a
+	 * removed directory).
+	 */
+	if (pd->dead)
+		return -ENOENT;
 	vfs_unlock(vfs);
 	err = fc_lookup(cl, &c->who, pd->node, name, len, &ent);
 	vfs_lock(vfs);

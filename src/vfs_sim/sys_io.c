@@ -520,7 +520,11 @@ long fc_sys_getdents64(struct fc_proc *p, int fd, void *buf, size_t count)
 		b.size = INT32_MAX;
 	vfs_lock(c.vfs);
 	b.pos = f->pos;
+	/* iterate_dir(): nothing is read from a removed directory (IS_DEADDIR). */
+	ret = f->path.d->dead ? -ENOENT : 0;
 	vfs_unlock(c.vfs);
+	if (ret)
+		goto out;
 	if (vfs_is_fuse(f->path.d)) {
 		const struct fc_conn_info *ci = fc_conn_info(f->fuse->conn);
 		uint32_t max = ci->max_pages * VFS_PAGE_SIZE, size;

@@ -286,10 +286,12 @@ int vfs_lookup_child(struct vctx *c, const struct vfs_path *dir,
 		     struct vfs_dentry **out);
 
 /*
- * Link the result of a successful FUSE creation or READDIRPLUS entry under
- * @dir: an existing dentry with the same node is refreshed, any other is
- * invalidated.  Consumes @ent->node's reference; returns the dentry with a
- * reference in *@out if @out is non-NULL.  Lock held.
+ * Link the result of a successful FUSE lookup, creation or READDIRPLUS
+ * entry under @dir: an existing dentry with the same node is refreshed,
+ * any other is invalidated; a directory's own dentry, wherever it is, is
+ * moved there (d_splice_alias; -ELOOP if it is @dir or above).  Consumes
+ * @ent->node's reference; returns the dentry with a reference in *@out if
+ * @out is non-NULL.  Lock held.
  */
 int d_link_entry(struct vfs_dentry *dir, const char *name, size_t len,
 		 const struct fc_entry *ent, struct vfs_dentry **out);
