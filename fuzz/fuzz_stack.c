@@ -564,17 +564,18 @@ static void fill_attr(struct harness *hs, struct fc_attr *at, uint64_t ino,
 		struct shadow *sh = shadow_get(hs, ino, 0);
 
 		at->size = sh ? sh->dsize : 0;
-		if (ans8(hs) & 1) {
+		if (ans8(hs) & 1)
 			at->size = ans16(hs);
-			/*
-			 * A smaller size drops cached pages past it (Linux's
-			 * truncate_pagecache in fuse_change_attributes), dirty
-			 * or not; in writeback-cache mode the kernel side owns
-			 * the size and ignores it.
-			 */
-			if (sh && !hs->wbmode && at->size < sh->app_end)
-				sh->tainted = 1;
-		}
+		/*
+		 * A size below what the application wrote drops cached pages
+		 * past it (Linux's truncate_pagecache in
+		 * fuse_change_attributes), dirty or not -- also the daemon's
+		 * true size while stores through a mapping are still only in
+		 * the cache; in writeback-cache mode the kernel side owns the
+		 * size and ignores it.
+		 */
+		if (sh && !hs->wbmode && at->size < sh->app_end)
+			sh->tainted = 1;
 	} else {
 		at->size = ans16(hs);
 	}
