@@ -524,6 +524,9 @@ static uint32_t natural_type(struct harness *hs, const struct fc_in_header *rq,
 		return FC_S_IFDIR;
 	case FC_SYMLINK:
 		return FC_S_IFLNK;
+	case FC_CREATE: case FC_TMPFILE:
+		/* A regular file, tracked (shadowed) from its creation on. */
+		return FC_S_IFREG;
 	case FC_MKNOD: {
 		struct fc_mknod_in mi;
 
