@@ -1613,6 +1613,64 @@ START_TEST(writeback_cache_mode_setattr_times_stay_local)
 }
 END_TEST
 
+/*
+ * fuse_entry_unlinked / fuse_update_ctime: the link count drops and the
+ * attributes are stale; in writeback-cache mode the file's ctime is now
+ * and goes out at once -- the Linux 6.18 trace's SETATTR valid=0x420
+ * (MTIME|CTIME, no fh) after unlink and rename; with a writable file open
+ * it carries that file's fh.  LINK does the same (fuse_link).  Without
+ * writeback cache nothing is sent (S_NOCMTIME).
+ */
+START_TEST(unlinked_file_ctime)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES |
+				      (_i ? FC_WRITEBACK_CACHE : 0) };
+	const struct fc_setattr_in *si;
+	struct fc_mock_exp *link;
+	struct fc_entry_out eo;
+	struct fc_entry ent;
+	struct fc_open_ctx *of;
+	struct pc_env e;
+
+	pc_up(&e, &o, CONTENT, 18);
+	link = fc_mock_expect(e.m, FC_LINK, FC_ROOT_ID);
+	fc_mock_entry_out(&eo, PC_NODE, PC_GEN, FC_S_IFREG | 0644);
+	eo.attr.nlink = 2;
+	eo.attr_valid = 100;
+	ck_assert_int_eq(fc_mock_exp_reply(link, &eo, sizeof(eo)), 0);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	ck_assert_int_eq(fc_link(e.cl, &e.who, e.node, fc_client_root(e.cl), "g", 1,
+				 &ent), 0);
+	ck_assert_ptr_eq(ent.node, e.node);
+	fc_node_put(e.cl, ent.node);
+	ck_assert_uint_eq(pc_count(&e, FC_SETATTR), _i ? 1 : 0);
+
+	fc_entry_unlinked(e.cl, &e.who, e.node);
+	ck_assert_uint_eq(fc_node_attr(e.node)->nlink, 1);
+	ck_assert(fc_node_attr_stale(e.cl, e.node, FC_STATX_BASIC_STATS));
+	ck_assert_uint_eq(pc_count(&e, FC_SETATTR), _i ? 2 : 0);
+	if (_i) {
+		si = pc_nth(&e, FC_SETATTR, 1)->body;
+		ck_assert_uint_eq(si->valid, FC_FATTR_MTIME | FC_FATTR_CTIME);
+		ck_assert_uint_eq(si->ctime, fc_node_attr(e.node)->ctime);
+		ck_assert_uint_ne(si->ctime, 0);
+	}
+
+	/* Renamed while open for writing: the SETATTR carries that fh. */
+	of = pc_open(&e, FC_O_WRONLY, 0);
+	fc_update_ctime(e.cl, &e.who, e.node);
+	ck_assert_uint_eq(pc_count(&e, FC_SETATTR), _i ? 3 : 0);
+	if (_i) {
+		si = pc_nth(&e, FC_SETATTR, 2)->body;
+		ck_assert_uint_eq(si->valid, FC_FATTR_MTIME | FC_FATTR_CTIME | FC_FATTR_FH);
+		ck_assert_uint_eq(si->fh, 9);
+	}
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* In writeback-cache mode dirty data goes out at close, before FLUSH. */
 START_TEST(writeback_cache_mode_close_writes_before_flush)
 {
@@ -1708,6 +1766,7 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, writeback_cache_mode_owns_size_and_times);
 	tcase_add_test(tc, writeback_cache_mode_size_needs_no_getattr);
 	tcase_add_test(tc, writeback_cache_mode_setattr_times_stay_local);
+	tcase_add_loop_test(tc, unlinked_file_ctime, 0, 2);
 	tcase_add_test(tc, writeback_cache_mode_close_writes_before_flush);
 	tcase_add_test(tc, writeback_refused_for_stale_node);
 	suite_add_tcase(s, tc);

@@ -258,13 +258,36 @@ int fc_link(struct fc_client *cl, const struct fc_caller *who,
 	    struct fc_node *node, struct fc_node *newdir, const char *newname,
 	    size_t newnamelen, struct fc_entry *out);
 
-/** UNLINK @name in @dir.  The VFS drops its reference to the victim itself. */
+/**
+ * UNLINK @name in @dir.  The VFS drops its reference to the victim itself
+ * and, on success, tells the client with fc_entry_unlinked().
+ */
 int fc_unlink(struct fc_client *cl, const struct fc_caller *who,
 	      struct fc_node *dir, const char *name, size_t namelen);
 
-/** RMDIR @name in @dir. */
+/** RMDIR @name in @dir (then fc_entry_unlinked() on the directory, as for UNLINK). */
 int fc_rmdir(struct fc_client *cl, const struct fc_caller *who,
 	     struct fc_node *dir, const char *name, size_t namelen);
+
+/**
+ * @node lost a name: a successful fc_unlink() or fc_rmdir() of it, or a
+ * rename over it (fuse_entry_unlinked): its cached link count drops (to 0
+ * for a directory), its attributes are stale and older replies no longer
+ * count, and its change time moves (fc_update_ctime()).
+ */
+void fc_entry_unlinked(struct fc_client *cl, const struct fc_caller *who,
+		       struct fc_node *node);
+
+/**
+ * @node's change time moved on the daemon's side -- it was renamed (and,
+ * with FC_RENAME_EXCHANGE, so was the other one), or unlinked
+ * (fuse_update_ctime): its attributes are stale, and in writeback-cache
+ * mode a regular file takes the time now and pushes it at once with a
+ * SETATTR of MTIME|CTIME (fuse_flush_time_update; an error is kept for
+ * the file's next fsync).  fc_link() does this itself.
+ */
+void fc_update_ctime(struct fc_client *cl, const struct fc_caller *who,
+		     struct fc_node *node);
 
 /**
  * RENAME (flags 0) or RENAME2 (@flags FC_RENAME_*; minor >= 23, ENOSYS

@@ -950,6 +950,36 @@ int fc_cc_sync_range(struct fc_cnode *cn, const struct fc_caller *who,
 	return err;
 }
 
+void fc_cache_hook_ctime(struct fc_client *cl, const struct fc_caller *who,
+			 struct fc_node *n)
+{
+	struct fc_cnode *cn;
+	uint64_t now;
+	int err;
+
+	/* Every other inode is S_NOCMTIME (fuse_iget): the daemon keeps its times. */
+	if (!fc_cc_wb_mode(cl))
+		return;
+	cn = fc_cnode_get(cl, n);
+	if (!cn)
+		return;
+	/* inode_set_ctime_current, mark_inode_dirty_sync */
+	now = now_real_ns(cl->cache);
+	fc_client_lock(cl);
+	n->attr.ctime = now / 1000000000u;
+	n->attr.ctimensec = (uint32_t)(now % 1000000000u);
+	fc_client_unlock(cl);
+	cc_lock(cl->cache);
+	cn->times_dirty = 1;
+	cc_unlock(cl->cache);
+	/* fuse_flush_time_update: sync_inode_metadata, then mapping_set_error. */
+	err = flush_times(cn, who);
+	if (err) {
+		cl->cache->ops->set_error(cn->m, err);
+		fc_cc_mirror_err(cn);
+	}
+}
+
 /* ---- deferred effects of attribute changes ---------------------------------------- */
 
 /*

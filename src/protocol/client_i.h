@@ -224,6 +224,12 @@ void fc_cache_hook_setattr_begin(struct fc_client *cl,
 void fc_cache_hook_setattr_end(struct fc_client *cl, struct fc_node *n,
 			       const struct fc_setattr_in *in, int err,
 			       const struct fc_attr *reply);
+/*
+ * fuse_update_ctime_in_cache: in writeback-cache mode a regular file's
+ * ctime is now, pushed at once (fuse_flush_time_update).
+ */
+void fc_cache_hook_ctime(struct fc_client *cl, const struct fc_caller *who,
+			 struct fc_node *n);
 /* Just before a node is freed (fc_client_free detaches the cache first). */
 void fc_cache_hook_node_free(struct fc_client *cl, struct fc_node *n);
 

@@ -245,7 +245,9 @@ int fc_link(struct fc_client *cl, const struct fc_caller *who,
 	fc_arg_name(&a, newname, newnamelen);
 	err = create_new_entry(cl, &a, newdir, node->attr.mode & FC_S_IFMT, out);
 	/* The reply refreshed the node; an interrupted one may have changed it. */
-	if (err == -EINTR)
+	if (!err)
+		fc_cache_hook_ctime(cl, who, node); /* fuse_update_ctime_in_cache */
+	else if (err == -EINTR)
 		fc_node_invalidate_attr(cl, node);
 	/* A daemon without LINK (cached by the connection): EPERM for good. */
 	if (err == -ENOSYS)
@@ -275,6 +277,26 @@ static int remove_entry(struct fc_client *cl, const struct fc_caller *who,
 		return err;
 	dir_changed(cl, dir);
 	return 0;
+}
+
+void fc_update_ctime(struct fc_client *cl, const struct fc_caller *who,
+		     struct fc_node *node)
+{
+	fc_node_invalidate_attr(cl, node);
+	fc_cache_hook_ctime(cl, who, node);
+}
+
+void fc_entry_unlinked(struct fc_client *cl, const struct fc_caller *who,
+		       struct fc_node *node)
+{
+	fc_client_lock(cl);
+	fc_node_attr_changed_locked(cl, node);
+	if ((node->attr.mode & FC_S_IFMT) == FC_S_IFDIR)
+		node->attr.nlink = 0;
+	else if (node->attr.nlink > 0)
+		node->attr.nlink--;
+	fc_client_unlock(cl);
+	fc_update_ctime(cl, who, node);
 }
 
 int fc_unlink(struct fc_client *cl, const struct fc_caller *who,
