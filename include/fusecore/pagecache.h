@@ -475,6 +475,8 @@ struct fc_cache_config {
 	 * Optional: wall-clock time in ns since the epoch, for the times the
 	 * kernel side owns in writeback-cache mode.  NULL: the platform's
 	 * now_ns (monotonic; times are then only ordered, not calendar times).
+	 * Linux reads a coarse clock (one tick's resolution), so writes in the
+	 * same tick leave the times alone; CLOCK_REALTIME_COARSE matches it.
 	 */
 	uint64_t (*realtime_ns)(void *ctx);
 	void *realtime_ctx;

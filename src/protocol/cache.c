@@ -830,17 +830,36 @@ static const struct fc_pc_aops cache_aops = {
 void fc_cc_touch_times(struct fc_cnode *cn)
 {
 	struct fc_cache *cc = cn->cc;
-	uint64_t now;
+	struct fc_attr *a = &cn->node->attr;
+	uint32_t gran = fc_cl_info(cc->cl)->time_gran;
+	uint64_t now, sec;
+	uint32_t nsec;
+	int changed;
 
 	if (!fc_cc_wb_mode(cc->cl))
 		return;
+	/* current_time: truncated to the superblock's granularity (INIT time_gran). */
 	now = now_real_ns(cc);
+	sec = now / 1000000000u;
+	nsec = (uint32_t)(now % 1000000000u);
+	if (gran > 1 && gran <= 1000000000u)
+		nsec -= nsec % gran;
+	/*
+	 * inode_needs_update_time: times already equal to now stay as they
+	 * are and nothing is marked for fuse_flush_times -- with a coarse
+	 * clock (Linux's), a write in the same tick as the CREATE that made
+	 * the file sends no SETATTR of the times.
+	 */
 	fc_client_lock(cc->cl);
-	cn->node->attr.mtime = now / 1000000000u;
-	cn->node->attr.mtimensec = (uint32_t)(now % 1000000000u);
-	cn->node->attr.ctime = cn->node->attr.mtime;
-	cn->node->attr.ctimensec = cn->node->attr.mtimensec;
+	changed = a->mtime != sec || a->mtimensec != nsec ||
+		  a->ctime != sec || a->ctimensec != nsec;
+	if (changed) {
+		a->mtime = a->ctime = sec;
+		a->mtimensec = a->ctimensec = nsec;
+	}
 	fc_client_unlock(cc->cl);
+	if (!changed)
+		return;
 	cc_lock(cc);
 	cn->times_dirty = 1;
 	cc_unlock(cc);

@@ -947,13 +947,13 @@ static int do_unlink(struct vctx *c, int dirfd, const char *path)
 	if (err)
 		goto out;
 	vfs_unlock(c->vfs);
+	/* fuse_unlink: fuse_dir_changed (fc_unlink), fuse_entry_unlinked. */
 	err = fc_unlink(dir->sb->fuse->cl, &c->who, dir->node, w.last, w.lastlen);
+	if (!err)
+		fc_entry_unlinked(dir->sb->fuse->cl, &c->who, d->node);
 	vfs_lock(c->vfs);
 	if (!err) {
-		/* fuse_dir_changed + fuse_entry_unlinked + d_delete */
-		fc_node_invalidate_attr(dir->sb->fuse->cl, dir->node);
-		fc_node_invalidate_attr(dir->sb->fuse->cl, d->node);
-		d_invalidate(d);
+		d_invalidate(d); /* d_delete */
 	} else if (err == -ENOENT) {
 		d_invalidate(d);
 	}
@@ -1005,11 +1005,12 @@ static int do_rmdir(struct vctx *c, int dirfd, const char *path)
 		goto out;
 	}
 	vfs_unlock(c->vfs);
+	/* fuse_rmdir: fuse_dir_changed (fc_rmdir), fuse_entry_unlinked. */
 	err = fc_rmdir(dir->sb->fuse->cl, &c->who, dir->node, w.last, w.lastlen);
+	if (!err)
+		fc_entry_unlinked(dir->sb->fuse->cl, &c->who, d->node);
 	vfs_lock(c->vfs);
 	if (!err) {
-		fc_node_invalidate_attr(dir->sb->fuse->cl, dir->node);
-		fc_node_invalidate_attr(dir->sb->fuse->cl, d->node);
 		d->dead = 1;
 		d_invalidate(d);
 	} else if (err == -ENOENT) {
@@ -1158,6 +1159,19 @@ static int do_rename(struct vctx *c, int olddirfd, const char *oldpath,
 		vfs_unlock(c->vfs);
 		err = fc_rename(cl, &c->who, olddir.d->node, oldname, oldlen,
 				nd->node, w.last, w.lastlen, flags);
+		if (!err) {
+			/*
+			 * fuse_rename_common: the ctimes change (the directories'
+			 * attributes fc_rename made stale), and a replaced entry
+			 * ends up negative (fuse_entry_unlinked); in
+			 * writeback-cache mode a SETATTR may go out for each.
+			 */
+			fc_update_ctime(cl, &c->who, old->node);
+			if (tgt && (flags & FC_RENAME_EXCHANGE))
+				fc_update_ctime(cl, &c->who, tgt->node);
+			else if (tgt)
+				fc_entry_unlinked(cl, &c->who, tgt->node);
+		}
 		vfs_lock(c->vfs);
 		if (err == -ENOENT) {
 			d_invalidate(old);
@@ -1167,26 +1181,18 @@ static int do_rename(struct vctx *c, int olddirfd, const char *oldpath,
 		}
 		if (err)
 			goto out;
-		fc_node_invalidate_attr(cl, old->node);
-		fc_node_invalidate_attr(cl, olddir.d->node);
-		if (nd != olddir.d)
-			fc_node_invalidate_attr(cl, nd->node);
 		if (flags & FC_RENAME_EXCHANGE) {
 			char tmp[FC_VFS_PATH_MAX];
 			size_t tl = tgt->namelen;
 			struct vfs_dentry *tparent = tgt->parent;
 
-			fc_node_invalidate_attr(cl, tgt->node);
 			memcpy(tmp, tgt->name, tl);
 			d_move(tgt, olddir.d, oldname, oldlen, &err);
 			if (!err)
 				d_move(old, tparent, tmp, tl, &err);
 		} else {
-			if (tgt) {
-				/* The replaced entry ends up negative (fuse_entry_unlinked). */
-				fc_node_invalidate_attr(cl, tgt->node);
-				d_invalidate(tgt);
-			}
+			if (tgt)
+				d_invalidate(tgt); /* negative now */
 			d_move(old, nd, w.last, w.lastlen, &err);
 		}
 		err = 0;
