@@ -201,6 +201,44 @@ START_TEST(read_windows_grow_while_sequential)
 }
 END_TEST
 
+/*
+ * page_cache_sync_ra for a read that does not follow the previous one: a small
+ * random read is read as is (one page); one right after pages that are
+ * cached reads as far ahead as that history goes back (twice as far when
+ * it reaches the start of the file); the live Linux 6.18 kernel read one
+ * page for pread(fd, 8, 12288) as a file's first read.
+ */
+START_TEST(random_read_reads_as_is)
+{
+	struct fake f;
+	char buf[16];
+
+	fk_up(&f, 256, 32);
+	f.size = 100 * FC_PC_PAGE_SIZE;
+	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 3 * 4096), 8);
+	ck_assert_uint_eq(f.nreads, 1);
+	ck_assert_uint_eq(f.read_first[0], 3);
+	ck_assert_uint_eq(f.read_n[0], 1);
+	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 50 * 4096), 8);
+	ck_assert_uint_eq(f.read_n[1], 1);
+	/* Page 3 cached, 2 not: one page of history is no stream. */
+	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 4 * 4096), 8);
+	ck_assert_uint_eq(f.nreads, 3);
+	ck_assert_uint_eq(f.read_first[2], 4);
+	ck_assert_uint_eq(f.read_n[2], 1);
+	/* The start of the file: the initial window, up to the cached page 3. */
+	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 0), 8);
+	ck_assert_uint_eq(f.read_first[3], 0);
+	ck_assert_uint_eq(f.read_n[3], 3);
+	/* Pages 0-4 cached: a miss at 5 reads (5 * 2) + 1 pages. */
+	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 60 * 4096), 8);
+	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 5 * 4096), 8);
+	ck_assert_uint_eq(f.read_first[f.nreads - 1], 5);
+	ck_assert_uint_eq(f.read_n[f.nreads - 1], 11);
+	fk_down(&f);
+}
+END_TEST
+
 START_TEST(read_error_retries_the_page_alone_then_fails)
 {
 	struct fake f;
@@ -415,6 +453,7 @@ static Suite *sim_suite(void)
 
 	tcase_add_test(tc, errseq_each_cursor_sees_each_error_once);
 	tcase_add_test(tc, read_windows_grow_while_sequential);
+	tcase_add_test(tc, random_read_reads_as_is);
 	tcase_add_test(tc, read_error_retries_the_page_alone_then_fails);
 	tcase_add_test(tc, fault_past_eof_is_sigbus_without_read);
 	tcase_add_test(tc, write_range_hands_over_contiguous_runs);

@@ -590,6 +590,7 @@ static int op_mapping_new(struct fc_pagecache *pc, const struct fc_pc_aops *aops
 	m->aops = aops;
 	m->ctx = ctx;
 	m->ra_pages = ra_pages;
+	m->ra_prev_pos = UINT64_MAX; /* file_ra_state_init */
 	sim_lock(pc);
 	m->mnext = pc->mappings;
 	if (pc->mappings)

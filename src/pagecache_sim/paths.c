@@ -39,6 +39,51 @@ static uint64_t next_ra_size(uint64_t cur, uint64_t max)
 	return max;
 }
 
+/*
+ * mm/filemap.c page_cache_prev_miss: scanning down from @index, at most
+ * @max pages, the first that is not cached; UINT64_MAX (Linux's wrap to
+ * ULONG_MAX) when every page down to 0 is; lock held.
+ */
+static uint64_t prev_miss(struct fc_mapping *m, uint64_t index, uint64_t max)
+{
+	while (max--) {
+		if (!sim_lookup(m, index))
+			return index;
+		if (!index)
+			return UINT64_MAX;
+		if (!max)
+			break;
+		index--;
+	}
+	return index;
+}
+
+/*
+ * mm/readahead.c page_cache_sync_ra: the window for a cache miss at
+ * @index reading @req pages, at most @max; lock held.  A read at the
+ * start, an oversized one or one that follows the previous read gets an
+ * initial window (grown while the reader keeps to the window before); a
+ * random read is read as is, unless the pages before it are cached -- a
+ * stream that was read ahead before.
+ */
+static uint64_t sync_ra_size(struct fc_mapping *m, uint64_t index,
+			     uint64_t req, uint64_t max)
+{
+	uint64_t prev_index = m->ra_prev_pos >> FC_PC_PAGE_SHIFT, miss, contig;
+
+	if (index == m->ra_next && m->ra_size)
+		return next_ra_size(m->ra_size, max);
+	if (!index || req > max || index - prev_index <= 1)
+		return init_ra_size(req, max);
+	miss = prev_miss(m, index - 1, max);
+	contig = index - miss - 1;
+	if (contig <= req)
+		return req;	/* standalone, small random read */
+	if (miss == UINT64_MAX)
+		contig *= 2;	/* cached from the start: a long stream */
+	return contig + req < max ? contig + req : max;
+}
+
 static int read_run(struct fc_mapping *m, void *file, struct fc_page **run,
 		    unsigned n)
 {
@@ -221,12 +266,7 @@ long sim_read(struct fc_mapping *m, void *file, void *buf, size_t len,
 		/* page_cache_sync_ra: the window, growing while sequential. */
 		sim_lock(pc);
 		max = m->ra_pages ? m->ra_pages : 1;
-		if (!m->ra_pages)
-			size = 1;
-		else if (index == m->ra_next && m->ra_size)
-			size = next_ra_size(m->ra_size, max);
-		else
-			size = init_ra_size(req, max);
+		size = m->ra_pages ? sync_ra_size(m, index, req, max) : 1;
 		if (size < req && size < max)
 			size = req < max ? req : max;
 		sim_unlock(pc);
@@ -256,6 +296,10 @@ long sim_read(struct fc_mapping *m, void *file, void *buf, size_t len,
 		sim_page_put(pg);
 		done += n;
 	}
+	/* filemap_read: where this read ended, for the next one's readahead. */
+	sim_lock(pc);
+	m->ra_prev_pos = off + done;
+	sim_unlock(pc);
 	return (long)done;
 }
 
@@ -520,6 +564,7 @@ void sim_truncate(struct fc_mapping *m, uint64_t size)
 	/* Readahead starts afresh. */
 	m->ra_next = 0;
 	m->ra_size = 0;
+	m->ra_prev_pos = UINT64_MAX;
 	m->busy--;
 	sim_wake(pc);
 	sim_unlock(pc);

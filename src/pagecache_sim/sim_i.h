@@ -40,6 +40,7 @@ struct fc_mapping {
 	/* Readahead state (Linux keeps it per open file: file_ra_state). */
 	uint64_t ra_next;          /* the index a sequential reader asks next */
 	uint32_t ra_size;          /* the last window */
+	uint64_t ra_prev_pos;      /* prev_pos: where the last read ended (UINT64_MAX: none) */
 	unsigned busy;             /* a whole-cache walk is using it */
 	struct fc_mapping *mprev, *mnext;
 };
