@@ -276,6 +276,17 @@ static void shadow_free_all(struct harness *hs)
 	}
 }
 
+/* Whether the daemon holds any byte of [from, to) (its shadow). */
+static int daemon_has_any(const struct shadow *sh, uint64_t from, uint64_t to)
+{
+	uint64_t o;
+
+	for (o = from; sh->dhas && o < to && o < SHADOW_MAX; o++)
+		if (sh->dhas[o])
+			return 1;
+	return 0;
+}
+
 static void taint_all(struct harness *hs)
 {
 	unsigned i;
@@ -772,7 +783,16 @@ static void plausible(struct harness *hs, const struct fc_in_header *rq,
 				plen = (want & 0x7fff) < ri.size ? (want & 0x7fff) : ri.size;
 				if (ri.offset + plen < sh->app_end) {
 					sh->read_tainted = 1;
-					if (!hs->wbmode)
+					/*
+					 * In writeback-cache mode the cut is a hole the
+					 * cache fills with zeros (fuse_short_read); where
+					 * the daemon already had written bytes, a later
+					 * writeback of that page puts the zeros back, as
+					 * in Linux.
+					 */
+					if (!hs->wbmode ||
+					    daemon_has_any(sh, ri.offset + plen,
+							   ri.offset + ri.size))
 						sh->tainted = 1;
 				}
 			}
