@@ -367,6 +367,7 @@ static int workload(struct fc_client *cl, struct fc_pagecache *pc, int writeback
 	/* rm /docs/notes.txt; the host drops its references, FORGETs follow. */
 	r = fc_unlink(cl, &who, dir.node, "notes.txt", 9);
 	EXPECT(r == 0, "unlink: %d", r);
+	fc_entry_unlinked(cl, &who, file.node); /* its link count and ctime */
 	fc_node_put(cl, file.node);
 	fc_node_put(cl, dir.node);
 	fc_client_flush_forgets(cl);
