@@ -115,6 +115,25 @@ static void fk_end_held(struct fake *f)
 	f->nheld = 0;
 }
 
+/*
+ * A host whose waits cannot make progress themselves (threads do it):
+ * another thread ends the held writeback while the cache's lock is
+ * dropped for this call, and there is nothing for the waiter to do.
+ */
+static int fk_wait_progress_elsewhere(void *ctx)
+{
+	fk_end_held(ctx);
+	return 0;
+}
+
+static const struct fc_pc_aops fk_aops_threaded = {
+	.version = FC_PC_AOPS_VERSION,
+	.readpages = fk_readpages,
+	.writepages = fk_writepages,
+	.size = fk_size,
+	.wait_progress = fk_wait_progress_elsewhere,
+};
+
 static void fk_down(struct fake *f)
 {
 	fk_end_held(f);
@@ -235,6 +254,29 @@ START_TEST(random_read_reads_as_is)
 	ck_assert_int_eq(f.ops->read(f.m, NULL, buf, 8, 5 * 4096), 8);
 	ck_assert_uint_eq(f.read_first[f.nreads - 1], 5);
 	ck_assert_uint_eq(f.read_n[f.nreads - 1], 11);
+	fk_down(&f);
+}
+END_TEST
+
+/*
+ * A wake-up that comes while the lock is dropped for wait_progress() is
+ * not lost: the waiter looks again instead of sleeping for good (with
+ * the fd transport's receive thread this hung an fsync now and then).
+ */
+START_TEST(wake_while_unlocked_is_not_lost)
+{
+	struct fake f;
+
+	fk_up(&f, 256, 32);
+	f.ops->mapping_free(f.m);
+	ck_assert_int_eq(f.ops->mapping_new(f.pc, &fk_aops_threaded, &f, 32, &f.m), 0);
+	fk_dirty(&f, 0, 'x');
+	f.async_writes = 1;
+	ck_assert_int_eq(f.ops->write_range(f.m, 0, FC_PC_INDEX_MAX, 0), 0);
+	ck_assert_uint_eq(f.nheld, 1);
+	/* Would sleep for ever (the test's timeout) if the wake-up were lost. */
+	ck_assert_int_eq(f.ops->wait_range(f.m, 0, FC_PC_INDEX_MAX), 0);
+	ck_assert(!f.ops->range_has_writeback(f.m, 0, 0));
 	fk_down(&f);
 }
 END_TEST
@@ -454,6 +496,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, errseq_each_cursor_sees_each_error_once);
 	tcase_add_test(tc, read_windows_grow_while_sequential);
 	tcase_add_test(tc, random_read_reads_as_is);
+	tcase_add_test(tc, wake_while_unlocked_is_not_lost);
 	tcase_add_test(tc, read_error_retries_the_page_alone_then_fails);
 	tcase_add_test(tc, fault_past_eof_is_sigbus_without_read);
 	tcase_add_test(tc, write_range_hands_over_contiguous_runs);

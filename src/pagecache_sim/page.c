@@ -168,6 +168,7 @@ int sim_wait(struct fc_mapping *m, const char *what)
 
 	if (m->aops->wait_progress) {
 		const struct fc_pc_aops *aops = m->aops;
+		uint64_t gen = pc->wake_gen;
 		void *ctx = m->ctx;
 		int r;
 
@@ -178,7 +179,8 @@ int sim_wait(struct fc_mapping *m, const char *what)
 		m->busy--;
 		if (r < 0)
 			return r;
-		if (r > 0)
+		/* Progress made, or a wake-up came while the lock was dropped. */
+		if (r > 0 || pc->wake_gen != gen)
 			return 0;
 	}
 	pc->plat->cond_wait(pc->plat->ctx, pc->cond, pc->lock, what);

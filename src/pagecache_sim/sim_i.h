@@ -53,6 +53,7 @@ struct fc_pagecache {
 	struct fc_page *lru_head, *lru_tail;
 	struct fc_mapping *mappings;
 	struct fc_pagecache_sim_stats st;
+	uint64_t wake_gen;          /* sim_wake()s so far (sim_wait) */
 };
 
 #define SIM_AS_EIO    1u
@@ -68,8 +69,10 @@ static inline void sim_unlock(struct fc_pagecache *pc)
 	pc->plat->mutex_unlock(pc->plat->ctx, pc->lock);
 }
 
+/* Lock held: whoever waits for a change looks again. */
 static inline void sim_wake(struct fc_pagecache *pc)
 {
+	pc->wake_gen++;
 	pc->plat->cond_broadcast(pc->plat->ctx, pc->cond);
 }
 
