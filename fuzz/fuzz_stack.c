@@ -2119,8 +2119,10 @@ static void run_vfs_op(struct harness *hs, uint8_t op)
 			break;
 		hs->fd[i] = (int)r;
 		hs->fd_ino[i] = 0;
-		if (fc_sys_fstat(p, (int)r, &st) == 0 &&
-		    (st.mode & FC_S_IFMT) == FC_S_IFREG) {
+		if (fc_sys_fstat(p, (int)r, &st) < 0) {
+			/* Which file it is stays unknown: its writes may land in any. */
+			taint_all(hs);
+		} else if ((st.mode & FC_S_IFMT) == FC_S_IFREG) {
 			hs->fd_ino[i] = st.ino;
 			if (flags & FC_O_TRUNC)
 				app_truncated(fd_shadow(hs, i), 0);
