@@ -272,8 +272,8 @@ int fc_rmdir(struct fc_client *cl, const struct fc_caller *who,
 /**
  * @node lost a name: a successful fc_unlink() or fc_rmdir() of it, or a
  * rename over it (fuse_entry_unlinked): its cached link count drops (to 0
- * for a directory), its attributes are stale and older replies no longer
- * count, and its change time moves (fc_update_ctime()).
+ * for a directory), older replies no longer count, and its change time
+ * moves (fc_update_ctime()).
  */
 void fc_entry_unlinked(struct fc_client *cl, const struct fc_caller *who,
 		       struct fc_node *node);
@@ -281,7 +281,7 @@ void fc_entry_unlinked(struct fc_client *cl, const struct fc_caller *who,
 /**
  * @node's change time moved on the daemon's side -- it was renamed (and,
  * with FC_RENAME_EXCHANGE, so was the other one), or unlinked
- * (fuse_update_ctime): its attributes are stale, and in writeback-cache
+ * (fuse_update_ctime): its ctime is stale, and in writeback-cache
  * mode a regular file takes the time now and pushes it at once with a
  * SETATTR of MTIME|CTIME (fuse_flush_time_update; an error is kept for
  * the file's next fsync).  fc_link() does this itself.

@@ -282,7 +282,10 @@ static int remove_entry(struct fc_client *cl, const struct fc_caller *who,
 void fc_update_ctime(struct fc_client *cl, const struct fc_caller *who,
 		     struct fc_node *node)
 {
-	fc_node_invalidate_attr(cl, node);
+	/* fuse_update_ctime: only the ctime is stale (the client's own in writeback mode). */
+	fc_client_lock(cl);
+	fc_node_inval_locked(node, FC_STATX_CTIME);
+	fc_client_unlock(cl);
 	fc_cache_hook_ctime(cl, who, node);
 }
 
