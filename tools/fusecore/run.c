@@ -1357,6 +1357,7 @@ static int sc_flock(struct sc *c)
 	uint64_t l0 = wire(c, FC_SETLK) + wire(c, FC_SETLKW), l1;
 	char path[PATHSZ];
 	int f1 = -1, f2 = -1, f3 = -1, r, ret = -1;
+	unsigned i;
 
 	P(c, path, "flocked");
 	STEP(put(c, path, "f", 1, 0));
@@ -1387,6 +1388,19 @@ static int sc_flock(struct sc *c)
 	FL(f1, FC_LOCK_EX | FC_LOCK_NB, -EAGAIN, "flock(fd1, LOCK_EX|LOCK_NB) while fd2 holds LOCK_SH");
 	fc_sys_close(c->p, f2);
 	f2 = -1;
+	/*
+	 * fd2's lock goes with its RELEASE (FLOCK_UNLOCK), which is sent in
+	 * the background, as Linux's fuse_file_put does: a multi-threaded
+	 * daemon may serve the next SETLK first.  Give it a moment (at most
+	 * 200 ms) before calling the lock kept.
+	 */
+	for (i = 0; i < 200; i++) {
+		struct timespec ms = { 0, 1000000 };
+
+		if (fc_sys_flock(c->p, f1, FC_LOCK_EX | FC_LOCK_NB) != -EAGAIN)
+			break;
+		nanosleep(&ms, NULL);
+	}
 	FL(f1, FC_LOCK_EX | FC_LOCK_NB, 0, "flock(fd1, LOCK_EX|LOCK_NB) after fd2 was closed");
 	f3 = fc_sys_dup(c->p, f1);
 	FL(f3, FC_LOCK_EX | FC_LOCK_NB, 0, "flock on a dup of the holder");
