@@ -355,6 +355,44 @@ static void msync_creds(enum fc_wb_creds policy, uint32_t want_pid,
 	pc_down(&e);
 }
 
+/*
+ * msync(2) counts whole pages, and a range past the end of the mapping
+ * syncs the mapped part, then is -ENOMEM (no vma there).
+ */
+START_TEST(msync_past_the_mapping_is_enomem_after_sync)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES };
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	struct fc_vma *vma;
+
+	pc_up(&e, &o, CONTENT, 18);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	ck_assert_int_eq(fc_cache_mmap(e.cl, &e.who, of, 0, 100,
+				       FC_PROT_READ | FC_PROT_WRITE,
+				       FC_MAP_SHARED, &vma), 0);
+	ck_assert_int_eq(fc_vma_store(vma, 0, "Y", 1), 1);
+	/* 4000 bytes from 0: inside the mapping's one page. */
+	ck_assert_int_eq(fc_vma_msync(vma, &e.who, 0, 4000, FC_MS_SYNC), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
+	ck_assert_uint_eq(pc_count(&e, FC_FSYNC), 1);
+	ck_assert_int_eq(fc_vma_store(vma, 1, "Z", 1), 1);
+	ck_assert_int_eq(fc_vma_msync(vma, &e.who, 0, 8192, FC_MS_SYNC), -ENOMEM);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 2);
+	ck_assert_uint_eq(pc_count(&e, FC_FSYNC), 2);
+	ck_assert(pc_file_is(&e, 0, "YZ", 2));
+	/* Wholly past it: nothing to sync. */
+	ck_assert_int_eq(fc_vma_msync(vma, &e.who, 8192, 4096, FC_MS_SYNC), -ENOMEM);
+	ck_assert_int_eq(fc_vma_msync(vma, &e.who, 0, 8192, FC_MS_ASYNC), -ENOMEM);
+	ck_assert_uint_eq(pc_count(&e, FC_FSYNC), 2);
+	fc_vma_unmap(vma);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* Linux: a writeback WRITE carries uid = gid = pid = 0. */
 START_TEST(msync_writeback_zero_creds_linux_policy)
 {
@@ -1743,6 +1781,7 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, msync_writeback_zero_creds_linux_policy);
 	tcase_add_test(tc, msync_writeback_opener_creds_policy);
 	tcase_add_test(tc, munmap_writes_dirty_pages_back);
+	tcase_add_test(tc, msync_past_the_mapping_is_enomem_after_sync);
 	tcase_add_test(tc, munmap_writeback_error_reported_at_close);
 	tcase_add_test(tc, private_mapping_copies_on_write);
 	tcase_add_test(tc, direct_io_shared_mmap_enodev);

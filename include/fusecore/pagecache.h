@@ -667,7 +667,9 @@ long fc_vma_store(struct fc_vma *vma, uint64_t off, const void *buf,
  * written back (WRITE with FUSE_WRITE_CACHE, lock owner 0, flags 0) and
  * waited for, then FSYNC with FUSE_FSYNC_FDATASYNC is sent
  * (fc_fsync()).  FC_MS_ASYNC and private mappings send nothing, as in
- * Linux.  Returns 0 or -errno.
+ * Linux.  @len counts in whole pages; a range that reaches past the end of
+ * the mapping syncs the mapped part and then is -ENOMEM, as msync(2) is
+ * for an unmapped hole.  Returns 0 or -errno.
  */
 int fc_vma_msync(struct fc_vma *vma, const struct fc_caller *who,
 		 uint64_t off, uint64_t len, unsigned flags);

@@ -280,26 +280,34 @@ static int send_fsync(struct fc_client *cl, const struct fc_caller *who,
 int fc_vma_msync(struct fc_vma *vma, const struct fc_caller *who,
 		 uint64_t off, uint64_t len, unsigned flags)
 {
+	/* The mapping covers whole pages (vm_end). */
+	uint64_t maplen = (vma->len + FC_PC_PAGE_SIZE - 1) & ~(uint64_t)(FC_PC_PAGE_SIZE - 1);
 	uint64_t start, first, last;
-	int err;
+	int err, unmapped = 0;
 
 	if ((flags & FC_MS_ASYNC) && (flags & FC_MS_SYNC))
 		return -EINVAL;
-	if (off > vma->len)
+	if (off > maplen)
 		return -ENOMEM;
-	if (len > vma->len - off)
-		len = vma->len - off;
+	/*
+	 * msync(2): the length in whole pages; past the end of the mapping
+	 * lies no vma, which is -ENOMEM once the mapped part is done.
+	 */
+	if (len > maplen - off) {
+		len = maplen - off;
+		unmapped = 1;
+	}
 	/* Only MS_SYNC on a shared mapping does anything (msync(2) in Linux). */
 	if (!(flags & FC_MS_SYNC) || vma->cow || !len)
-		return 0;
+		return unmapped ? -ENOMEM : 0;
 	start = vma->off + off;
 	first = start >> FC_PC_PAGE_SHIFT;
 	last = (start + len - 1) >> FC_PC_PAGE_SHIFT;
 	/* vfs_fsync_range(file, start, end, 1) -> fuse_fsync */
 	err = fc_cc_sync_range(vma->cn, who, vma->of, first, last);
-	if (err)
-		return err;
-	return send_fsync(vma->cl, who, vma->of);
+	if (!err)
+		err = send_fsync(vma->cl, who, vma->of);
+	return err ? err : (unmapped ? -ENOMEM : 0);
 }
 
 void fc_vma_close(struct fc_vma *vma, const struct fc_caller *who)
