@@ -823,7 +823,7 @@ static uint32_t cache_mask(const struct fc_client *cl, const struct fc_node *n)
 static int attr_stale_locked(struct fc_client *cl, const struct fc_node *n,
 			     uint32_t request_mask)
 {
-	request_mask &= FC_STATX_BASIC_STATS;
+	request_mask &= FC_STATX_BASIC_STATS | FC_STATX_BTIME;
 	if (!request_mask)
 		return 0;
 	if (request_mask & n->inval_mask & ~cache_mask(cl, n))
