@@ -1024,6 +1024,19 @@ void fc_cc_process_pending(struct fc_cnode *cn)
 					  FC_PC_INVAL_WAIT);
 }
 
+void fc_cache_hook_attr_settle(struct fc_client *cl, struct fc_node *n)
+{
+	struct fc_cnode *cn;
+
+	if (!cl->cache)
+		return;
+	fc_client_lock(cl);
+	cn = n->cache;
+	fc_client_unlock(cl);
+	if (cn)
+		fc_cc_process_pending(cn);
+}
+
 void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
 			       const struct fc_attr *old)
 {

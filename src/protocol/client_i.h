@@ -217,6 +217,12 @@ int fc_check_name(const struct fc_client *cl, size_t namelen);
 /* update_attr_locked, client lock held: @old is what the node had. */
 void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
 			       const struct fc_attr *old);
+/*
+ * No lock held, after a LOOKUP, READDIRPLUS entry or GETATTR was taken:
+ * the truncation and invalidation that fuse_change_attributes does at
+ * once, which fc_cache_hook_attr_locked could only record.
+ */
+void fc_cache_hook_attr_settle(struct fc_client *cl, struct fc_node *n);
 /* fc_setattr around the request (fuse_do_setattr); @in may gain fields. */
 void fc_cache_hook_setattr_begin(struct fc_client *cl,
 				 const struct fc_caller *who,

@@ -776,6 +776,7 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 	n->nlookup++;
 	update_attr_locked(cl, n, &attr, attr_deadline, attr_version);
 	fc_client_unlock(cl);
+	fc_cache_hook_attr_settle(cl, n);
 	out->node = n;
 	return 0;
 }
@@ -873,7 +874,10 @@ static int do_getattr(struct fc_client *cl, const struct fc_caller *who,
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
 		return err;
-	return take_attr_out(cl, node, &ao, attr_version, out);
+	err = take_attr_out(cl, node, &ao, attr_version, out);
+	if (!err)
+		fc_cache_hook_attr_settle(cl, node);
+	return err;
 }
 
 int fc_update_attr(struct fc_client *cl, const struct fc_caller *who,
