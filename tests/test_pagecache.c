@@ -1348,6 +1348,46 @@ START_TEST(local_changes_stale_only_their_fields)
 }
 END_TEST
 
+/*
+ * fuse_change_attributes invalidates at once: a GETATTR that brings a new
+ * mtime (FUSE_AUTO_INVAL_DATA) writes a dirty mapped page back (launder)
+ * before it returns -- not at the next use of the cache -- so the WRITE
+ * comes where Linux sends it in the request stream.
+ */
+START_TEST(attr_change_launders_before_the_call_returns)
+{
+	struct pc_opts o = { .flags = FC_BIG_WRITES | FC_AUTO_INVAL_DATA };
+	struct fc_mapping_stats st;
+	struct pc_env e;
+	struct fc_open_ctx *of;
+	struct fc_vma *vma;
+	struct fc_attr attr;
+
+	pc_up(&e, &o, CONTENT, 18);
+	pc_defaults(&e);
+	pc_lookup(&e);
+	of = pc_open(&e, FC_O_RDWR, 0);
+	ck_assert_int_eq(fc_cache_mmap(e.cl, &e.who, of, 0, 4096,
+				       FC_PROT_READ | FC_PROT_WRITE,
+				       FC_MAP_SHARED, &vma), 0);
+	ck_assert_int_eq(fc_vma_store(vma, 0, "M", 1), 1);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 0);
+	pthread_mutex_lock(&e.flock);
+	e.mtime += 7;
+	pthread_mutex_unlock(&e.flock);
+	ck_assert_int_eq(fc_getattr(e.cl, &e.who, e.node, of, 1, &attr), 0);
+	ck_assert_uint_eq(pc_count(&e, FC_WRITE), 1);
+	ck_assert_int_lt(pc_pos(&e, FC_GETATTR, pc_count(&e, FC_GETATTR) - 1),
+			 pc_pos(&e, FC_WRITE, 0));
+	ck_assert(pc_file_is(&e, 0, "Mello", 5));
+	pc_mstats(&e, &st);
+	ck_assert_uint_eq(st.nrpages, 0);
+	fc_vma_unmap(vma);
+	ck_assert_int_eq(pc_close(&e, of), 0);
+	pc_down(&e);
+}
+END_TEST
+
 /* ---- notifications ----------------------------------------------------------------------- */
 
 static void notify_inval(struct pc_env *e, uint64_t ino, int64_t off,
@@ -1799,6 +1839,7 @@ static Suite *pagecache_suite(void)
 	tcase_add_test(tc, changed_size_invalidates);
 	tcase_add_loop_test(tc, attr_reply_older_than_write_dropped, 0, 2);
 	tcase_add_test(tc, local_changes_stale_only_their_fields);
+	tcase_add_test(tc, attr_change_launders_before_the_call_returns);
 	tcase_add_test(tc, notify_inval_inode_drops_pages);
 	tcase_add_test(tc, notify_inval_inode_writes_dirty_page_first);
 	tcase_add_test(tc, notify_store_fills_cache);
