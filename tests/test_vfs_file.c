@@ -253,6 +253,34 @@ START_TEST(test_open_trunc_probes_privs_after_open)
 }
 END_TEST
 
+/*
+ * fuse_dir_operations seeks with generic_file_llseek: SEEK_END of a
+ * directory uses the cached size and sends nothing, even with the
+ * attributes timed out or the directory removed (Linux 6.18 in writeback
+ * mode: lseek(dirfd, -18, SEEK_END) = 4078 after rmdir, with no GETATTR).
+ */
+START_TEST(test_dir_seek_end_uses_cached_size)
+{
+	struct fc_vfs_stat st;
+	struct venv e;
+	unsigned m;
+	int fd;
+
+	venv_up(&e, FC_TRANSPORT_FUSE_DEV, 0, 0);
+	ck_assert_int_eq(fc_sys_mkdir(e.p, "/mnt/d", 0755), 0);
+	fd = fc_sys_open(e.p, "/mnt/d", FC_O_RDONLY | FC_O_DIRECTORY, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fc_sys_fstat(e.p, fd, &st), 0);
+	ck_assert_int_eq(fc_sys_rmdir(e.p, "/mnt/d"), 0);
+	vt_advance(&e, 2 * VT_SEC);
+	m = vt_mark(&e);
+	ck_assert_int_eq(fc_sys_lseek(e.p, fd, 18, FC_SEEK_END), st.size + 18);
+	ck_assert_str_eq(vt_ops(&e, m), "");
+	ck_assert_int_eq(fc_sys_close(e.p, fd), 0);
+	venv_down(&e);
+}
+END_TEST
+
 START_TEST(test_fork_and_exec)
 {
 	struct venv e;
@@ -964,6 +992,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_copy_file_range_fallback);
 	tcase_add_test(tc, test_xattrs);
 	tcase_add_test(tc, test_getdents);
+	tcase_add_test(tc, test_dir_seek_end_uses_cached_size);
 	tcase_add_test(tc, test_threads_with_daemon_thread);
 	suite_add_tcase(s, tc);
 	return s;

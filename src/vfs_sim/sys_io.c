@@ -302,7 +302,12 @@ static int64_t file_size(struct vctx *c, struct vfs_file *f, int *err)
 				      FC_STATX_SIZE, &a);
 		return *err ? 0 : (int64_t)a.size;
 	}
-	*err = vfs_getattr(c, f->path.d, f->path.mnt, 0, &st);
+	/*
+	 * A FUSE directory seeks with generic_file_llseek (fuse_dir_operations):
+	 * the cached i_size, no request.
+	 */
+	*err = vfs_getattr(c, f->path.d, f->path.mnt,
+			   f->is_dir && f->node ? -1 : 0, &st);
 	return st.size;
 }
 
