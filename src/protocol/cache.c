@@ -1028,8 +1028,6 @@ void fc_cache_hook_attr_settle(struct fc_client *cl, struct fc_node *n)
 {
 	struct fc_cnode *cn;
 
-	if (!cl->cache)
-		return;
 	fc_client_lock(cl);
 	cn = n->cache;
 	fc_client_unlock(cl);
@@ -1037,15 +1035,16 @@ void fc_cache_hook_attr_settle(struct fc_client *cl, struct fc_node *n)
 		fc_cc_process_pending(cn);
 }
 
-void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
-			       const struct fc_attr *old)
+int fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
+			      const struct fc_attr *old)
 {
 	struct fc_cache *cc = cl->cache;
 	struct fc_cnode *cn = n->cache;
+	int pending;
 
 	/* A new node takes the daemon's attributes as they are. */
 	if (!cc || !cc_is_reg(n) || !(old->mode & FC_S_IFMT))
-		return;
+		return 0;
 	if (fc_cl_has(cl, FC_WRITEBACK_CACHE)) {
 		/*
 		 * fuse_get_cache_mask: in writeback-cache mode the cached writes
@@ -1056,10 +1055,10 @@ void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
 		n->attr.mtimensec = old->mtimensec;
 		n->attr.ctime = old->ctime;
 		n->attr.ctimensec = old->ctimensec;
-		return;
+		return 0;
 	}
 	if (!cn)
-		return;
+		return 0;
 	cc_lock(cc);
 	if (cn->size_unstable) {
 		/* FUSE_I_SIZE_UNSTABLE: the truncation in progress decides. */
@@ -1073,7 +1072,9 @@ void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
 		    n->attr.mtimensec != old->mtimensec)) {
 		cn->pend_inval = 1;
 	}
+	pending = cn->pend_trunc || cn->pend_inval;
 	cc_unlock(cc);
+	return pending;
 }
 
 /* ---- SETATTR (fuse_do_setattr) ------------------------------------------------------- */

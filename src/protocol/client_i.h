@@ -214,13 +214,17 @@ int fc_check_name(const struct fc_client *cl, size_t namelen);
  * The public ones (fc_cache_hook_open/flush/fsync/release) are in
  * fusecore/pagecache.h.
  */
-/* update_attr_locked, client lock held: @old is what the node had. */
-void fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
-			       const struct fc_attr *old);
 /*
- * No lock held, after a LOOKUP, READDIRPLUS entry or GETATTR was taken:
- * the truncation and invalidation that fuse_change_attributes does at
- * once, which fc_cache_hook_attr_locked could only record.
+ * update_attr_locked, client lock held: @old is what the node had.
+ * Returns non-zero if it recorded a truncation or invalidation for
+ * fc_cache_hook_attr_settle().
+ */
+int fc_cache_hook_attr_locked(struct fc_client *cl, struct fc_node *n,
+			      const struct fc_attr *old);
+/*
+ * No lock held, after a LOOKUP, READDIRPLUS entry or GETATTR was taken
+ * and fc_cache_hook_attr_locked() recorded work: the truncation and
+ * invalidation that fuse_change_attributes does at once.
  */
 void fc_cache_hook_attr_settle(struct fc_client *cl, struct fc_node *n);
 /* fc_setattr around the request (fuse_do_setattr); @in may gain fields. */

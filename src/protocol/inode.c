@@ -706,23 +706,25 @@ uint64_t fc_cl_attr_version(struct fc_client *cl)
 /*
  * Lock held.  fuse_change_attributes: a reply to a request sent before
  * the node's last change (@attr_version older than the node's; 0 takes
- * it anyway) is dropped whole, deadline included.
+ * it anyway) is dropped whole, deadline included.  Returns non-zero when
+ * the page cache has truncation or invalidation to do once the lock is
+ * dropped (fc_cache_hook_attr_settle).
  */
-static void update_attr_locked(struct fc_client *cl, struct fc_node *n,
-			       const struct fc_attr *attr, uint64_t deadline,
-			       uint64_t attr_version)
+static int update_attr_locked(struct fc_client *cl, struct fc_node *n,
+			      const struct fc_attr *attr, uint64_t deadline,
+			      uint64_t attr_version)
 {
 	struct fc_attr old = n->attr;
 
 	if (attr_version && n->attr_version > attr_version)
-		return;
+		return 0;
 	n->attr = *attr;
 	attr_clamp(&n->attr);
 	n->attr_deadline = deadline;
 	n->inval_mask = 0;
 	fc_node_attr_changed_locked(cl, n);
 	/* fuse_change_attributes: what the page cache keeps or drops. */
-	fc_cache_hook_attr_locked(cl, n, &old);
+	return fc_cache_hook_attr_locked(cl, n, &old);
 }
 
 int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
@@ -733,6 +735,7 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 	uint64_t generation = eo->generation;
 	uint64_t attr_deadline;
 	struct fc_node *n;
+	int settle;
 
 	memset(out, 0, sizeof(*out));
 	if (eo->nodeid == 0) {
@@ -774,9 +777,10 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
 		table_insert(cl, n);
 	}
 	n->nlookup++;
-	update_attr_locked(cl, n, &attr, attr_deadline, attr_version);
+	settle = update_attr_locked(cl, n, &attr, attr_deadline, attr_version);
 	fc_client_unlock(cl);
-	fc_cache_hook_attr_settle(cl, n);
+	if (settle)
+		fc_cache_hook_attr_settle(cl, n);
 	out->node = n;
 	return 0;
 }
@@ -788,7 +792,7 @@ int fc_entry_take(struct fc_client *cl, const struct fc_entry_out *eo,
  */
 static int take_attr_out(struct fc_client *cl, struct fc_node *n,
 			 const struct fc_attr_out *ao, uint64_t attr_version,
-			 struct fc_attr *out)
+			 struct fc_attr *out, int *settle)
 {
 	if (!fc_attr_ok(&ao->attr))
 		return fc_cl_bad_reply(cl);
@@ -799,9 +803,10 @@ static int take_attr_out(struct fc_client *cl, struct fc_node *n,
 		fc_client_unlock(cl);
 		return fc_cl_bad_reply(cl);
 	}
-	update_attr_locked(cl, n, &ao->attr,
-			   fc_deadline(cl, ao->attr_valid, ao->attr_valid_nsec),
-			   attr_version);
+	*settle = update_attr_locked(cl, n, &ao->attr,
+				     fc_deadline(cl, ao->attr_valid,
+						 ao->attr_valid_nsec),
+				     attr_version);
 	if (out)
 		*out = n->attr;
 	fc_client_unlock(cl);
@@ -850,16 +855,18 @@ void fc_node_inval_atime(struct fc_client *cl, struct fc_node *n)
 	fc_client_unlock(cl);
 }
 
-/* fuse_do_getattr: GETATTR, the reply taken as of when it was sent. */
+/*
+ * fuse_do_getattr: GETATTR, the reply taken as of @attr_version, the
+ * client's counter before it was sent (fuse_get_attr_version).
+ */
 static int do_getattr(struct fc_client *cl, const struct fc_caller *who,
 		      struct fc_node *node, struct fc_open_ctx *of,
-		      struct fc_attr *out)
+		      uint64_t attr_version, struct fc_attr *out)
 {
 	struct fc_getattr_in in;
 	struct fc_attr_out ao;
 	struct fc_args a;
-	uint64_t attr_version;
-	int err;
+	int err, settle;
 
 	memset(&in, 0, sizeof(in));
 	if (of) {
@@ -870,12 +877,11 @@ static int do_getattr(struct fc_client *cl, const struct fc_caller *who,
 	fc_arg_in(&a, &in, sizeof(in));
 	fc_arg_out(&a, &ao, sizeof(ao));
 	memset(&ao, 0, sizeof(ao));
-	attr_version = fc_cl_attr_version(cl);
 	err = fc_cl_send(cl, &a);
 	if (err < 0)
 		return err;
-	err = take_attr_out(cl, node, &ao, attr_version, out);
-	if (!err)
+	err = take_attr_out(cl, node, &ao, attr_version, out, &settle);
+	if (!err && settle)
 		fc_cache_hook_attr_settle(cl, node);
 	return err;
 }
@@ -884,6 +890,8 @@ int fc_update_attr(struct fc_client *cl, const struct fc_caller *who,
 		   struct fc_node *node, struct fc_open_ctx *of,
 		   uint32_t request_mask, struct fc_attr *out)
 {
+	uint64_t attr_version;
+
 	if (node->stale)
 		return -ESTALE;
 	fc_client_lock(cl);
@@ -892,8 +900,9 @@ int fc_update_attr(struct fc_client *cl, const struct fc_caller *who,
 		fc_client_unlock(cl);
 		return 0;
 	}
+	attr_version = cl->attr_ctr; /* fuse_get_attr_version, under the same lock */
 	fc_client_unlock(cl);
-	return do_getattr(cl, who, node, of, out);
+	return do_getattr(cl, who, node, of, attr_version, out);
 }
 
 int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
@@ -904,7 +913,7 @@ int fc_getattr(struct fc_client *cl, const struct fc_caller *who,
 		return fc_update_attr(cl, who, node, of, FC_STATX_BASIC_STATS, out);
 	if (node->stale)
 		return -ESTALE;
-	return do_getattr(cl, who, node, of, out);
+	return do_getattr(cl, who, node, of, fc_cl_attr_version(cl), out);
 }
 
 int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
@@ -914,7 +923,7 @@ int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
 	struct fc_setattr_in in = *sin;
 	struct fc_attr_out ao;
 	struct fc_args a;
-	int err;
+	int err, settle;
 
 	if (node->stale)
 		return -ESTALE;
@@ -935,7 +944,8 @@ int fc_setattr(struct fc_client *cl, const struct fc_caller *who,
 	memset(&ao, 0, sizeof(ao));
 	err = fc_cl_send(cl, &a);
 	if (err >= 0)
-		err = take_attr_out(cl, node, &ao, 0, NULL);
+		/* fc_cache_hook_setattr_end does what the change calls for. */
+		err = take_attr_out(cl, node, &ao, 0, NULL, &settle);
 	fc_cache_hook_setattr_end(cl, node, &in, err, &ao.attr);
 	/* What the node has now: the page cache may keep size and times. */
 	if (!err && out)
